@@ -1,0 +1,1 @@
+"""Users and authentication for every service, built on django-allauth."""

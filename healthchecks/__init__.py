@@ -1,0 +1,1 @@
+"""Liveness (/health) and readiness (/ready) endpoints on django-health-check."""

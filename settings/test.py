@@ -1,0 +1,13 @@
+"""Test settings: SQLite by default, PostgreSQL/Redis when ``DATABASE_URL``/``CACHE_URL`` say so."""
+
+from pathlib import Path
+
+from settings.base import *  # noqa: F403
+from settings.base import BASE_DIR, env
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789abcdef"
+# Fast hashing: the suite creates many users; production keeps Django's default hashers.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".test-media")))

@@ -1,0 +1,8 @@
+"""URLs of the suite's own development project (``manage.py`` at the repository root)."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Shared foundation: soft-delete BaseModel, inter-service HTTPClient, logging and request IDs."""

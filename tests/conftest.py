@@ -1,0 +1,77 @@
+"""Suite-wide fixtures: real PostgreSQL/Redis when present, captured real logging."""
+
+from __future__ import annotations
+
+import io
+import logging
+import logging.config
+import os
+import socket
+from collections.abc import Callable, Iterator
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from shared_core.logging_config import get_logging_config
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str) -> str:
+    """Return ``url`` if the service answers; skip with a reason, or fail under ``CI=true``."""
+    if _reachable(url):
+        return url
+    reason = f"{name} is not reachable at {url}"
+    if IN_CI:
+        pytest.fail(f"{reason}, and CI must not skip it")
+    pytest.skip(f"{reason} (start it to run this test)")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """URL of a real PostgreSQL server (skips outside CI when there is none)."""
+    return require_service("PostgreSQL", POSTGRES_URL)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """URL of a real Redis database reserved for tests (skips outside CI when there is none)."""
+    return require_service("Redis", REDIS_URL)
+
+
+@pytest.fixture
+def log_output() -> Iterator[Callable[..., io.StringIO]]:
+    """Configure the real logging config with a given format; return what it writes."""
+
+    def configure(fmt: str = "text", level: str = "INFO", service_name: str = "test-service"):
+        config = get_logging_config(service_name=service_name, level=level, fmt=fmt)
+        logging.config.dictConfig(config)
+        stream = io.StringIO()
+        handler = logging.getLogger().handlers[0]
+        handler.setStream(stream)  # type: ignore[attr-defined]
+        return stream
+
+    yield configure
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """Start every test with an empty cache (throttle counters, cached introspections)."""
+    from django.core.cache import caches
+
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield

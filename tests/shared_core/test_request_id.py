@@ -1,0 +1,70 @@
+"""Request IDs: taken from a safe incoming header, else generated; in logs and responses."""
+
+import logging
+import re
+
+import pytest
+
+from shared_core.request_id import (
+    get_request_id,
+    is_safe_request_id,
+    request_id_context,
+)
+
+pytestmark = pytest.mark.urls("tests.urls")
+
+
+def test_incoming_request_id_reaches_response_header_and_log_line(client, log_output):
+    stream = log_output("text")
+    response = client.get("/echo-request-id", headers={"X-Request-ID": "abc-123.x"})
+    assert response["X-Request-ID"] == "abc-123.x"
+    assert response.json() == {"request_id": "abc-123.x"}
+    handled = [line for line in stream.getvalue().splitlines() if "handling echo" in line]
+    assert handled and "[abc-123.x]" in handled[0]
+
+
+def test_missing_request_id_is_generated(client):
+    response = client.get("/echo-request-id")
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+    assert response.json()["request_id"] == response["X-Request-ID"]
+
+
+@pytest.mark.parametrize(
+    "unsafe",
+    ["a" * 129, "has space", "line\nbreak", "tab\there", "semi;colon", "<script>", "é"],
+)
+def test_unsafe_request_id_is_replaced(client, log_output, unsafe):
+    stream = log_output("text")
+    response = client.get("/echo-request-id", headers={"X-Request-ID": unsafe})
+    new_id = response["X-Request-ID"]
+    assert new_id != unsafe
+    assert re.fullmatch(r"[0-9a-f]{32}", new_id)
+    assert f"[{new_id}]" in stream.getvalue()
+    assert unsafe not in stream.getvalue()
+
+
+def test_request_id_is_cleared_after_the_request(client):
+    client.get("/echo-request-id", headers={"X-Request-ID": "done-1"})
+    assert get_request_id() is None
+
+
+def test_request_id_context_sets_and_restores():
+    with request_id_context("job-1") as rid:
+        assert rid == "job-1" == get_request_id()
+        with request_id_context() as inner:
+            assert get_request_id() == inner != "job-1"
+        assert get_request_id() == "job-1"
+    assert get_request_id() is None
+
+
+def test_is_safe_request_id_bounds():
+    assert is_safe_request_id("a" * 128)
+    assert not is_safe_request_id("a" * 129)
+    assert not is_safe_request_id("")
+    assert not is_safe_request_id(None)
+
+
+def test_log_records_outside_requests_have_a_placeholder(log_output):
+    stream = log_output("text")
+    logging.getLogger("cron").info("tick")
+    assert "[-] tick" in stream.getvalue()
