@@ -28,7 +28,8 @@ def run_manage(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.
 
 
 def test_settings_import_from_any_working_directory(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.dev", "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ENV_FILE")}
+    env.update({"DJANGO_SETTINGS_MODULE": "settings.dev", "PYTHONPATH": str(ROOT)})
     result = subprocess.run(
         [
             sys.executable,
