@@ -40,9 +40,7 @@ def test_bearer_header_works_like_x_session_token(api, user):
 
 
 def test_signup_validation_errors_point_at_fields(api):
-    response = api.post(
-        "/api/v1/auth/signup", {"email": "nope", "password": "123"}, format="json"
-    )
+    response = api.post("/api/v1/auth/signup", {"email": "nope", "password": "123"}, format="json")
     assert response.status_code == 400
     body = response.json()
     assert response["Content-Type"].startswith("application/problem+json")
@@ -80,8 +78,10 @@ def test_services_cannot_use_user_only_endpoints(api):
 def test_patch_me_changes_the_profile_and_refuses_other_fields(api, user):
     token = login_token(api, "ann@example.com")
     response = api.patch(
-        "/api/v1/users/me", {"display_name": "A.", "timezone": "Europe/Berlin"},
-        format="json", **auth(token),
+        "/api/v1/users/me",
+        {"display_name": "A.", "timezone": "Europe/Berlin"},
+        format="json",
+        **auth(token),
     )
     assert response.status_code == 200
     assert response.json()["data"]["timezone"] == "Europe/Berlin"
@@ -142,8 +142,9 @@ def test_password_reset_with_malformed_email_is_a_validation_error(api):
 
 def test_password_reset_requests_are_rate_limited_per_email(api, user):
     statuses = [
-        api.post("/api/v1/auth/password/reset", {"email": "ann@example.com"}, format="json")
-        .status_code
+        api.post(
+            "/api/v1/auth/password/reset", {"email": "ann@example.com"}, format="json"
+        ).status_code
         for _ in range(6)
     ]
     assert statuses == [202] * 5 + [429]
