@@ -14,3 +14,5 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".test-media")))
 
 # Tests-only app (models and views exercising apipatterns); never installed by services.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.apitest"]  # noqa: F405
+# Models the soft-delete tests run against (tests only, never shipped).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.softdelete"]
