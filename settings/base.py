@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "apipatterns.middleware.RequestLogMiddleware",
     "apipatterns.middleware.ProblemDetailsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files from the app itself (the container has no separate server).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,6 +123,14 @@ HTTP_CLIENT_POOL_MAXSIZE = env.int("HTTP_CLIENT_POOL_MAXSIZE", default=32)
 HTTP_CLIENT_BREAKER_FAILURES = env.int("HTTP_CLIENT_BREAKER_FAILURES", default=5)
 HTTP_CLIENT_BREAKER_RESET = env.float("HTTP_CLIENT_BREAKER_RESET", default=30.0)
 
+# --- Health checks (healthchecks: /health, /ready) --------------------------------------------
+# Other services /ready probes: {"user-service": "http://user-service:8001/health"} (env: JSON).
+HEALTHCHECK_DEPENDENCIES = env.json("HEALTHCHECK_DEPENDENCIES", default={})
+# Probe the default storage (write, read, delete) on /ready: True where the service keeps files.
+HEALTHCHECK_STORAGE = env.bool("HEALTHCHECK_STORAGE", default=False)
+# Seconds each /ready check may take; the whole answer comes within about this plus one second.
+HEALTHCHECK_TIMEOUT = env.float("HEALTHCHECK_TIMEOUT", default=2.0)
+
 # --- API conventions (apipatterns) ------------------------------------------------------------
 # Plain DRF views get the envelope, problem+json errors, pagination, throttling and versioning
 # from these settings; the root URLconf adds handler400/403/404/500 from apipatterns.handlers.
@@ -151,7 +161,7 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apipatterns.openapi.AutoSchema",
     "UNICODE_JSON": True,
     "COMPACT_JSON": True,
 }
