@@ -9,6 +9,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("healthchecks.urls")),
     path("", include("apipatterns.urls")),
 ]
 
