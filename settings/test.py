@@ -19,3 +19,15 @@ WHITENOISE_AUTOREFRESH = True
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.apitest"]  # noqa: F405
 # Models the soft-delete tests run against (tests only, never shipped).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.softdelete"]
+
+# accounts: Google and GitHub switched on with test credentials (no network: tests serve the
+# provider's answers from a local HTTP server).
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.github",
+]
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {"APPS": [{"client_id": "test-google-id", "secret": "test-google-secret"}]},
+    "github": {"APPS": [{"client_id": "test-github-id", "secret": "test-github-secret"}]},
+}
