@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "shared_core.request_id.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files from the app itself (the container has no separate server).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -116,3 +118,11 @@ HTTP_CLIENT_BACKOFF_MAX = env.float("HTTP_CLIENT_BACKOFF_MAX", default=10.0)
 HTTP_CLIENT_POOL_MAXSIZE = env.int("HTTP_CLIENT_POOL_MAXSIZE", default=32)
 HTTP_CLIENT_BREAKER_FAILURES = env.int("HTTP_CLIENT_BREAKER_FAILURES", default=5)
 HTTP_CLIENT_BREAKER_RESET = env.float("HTTP_CLIENT_BREAKER_RESET", default=30.0)
+
+# --- Health checks (healthchecks: /health, /ready) --------------------------------------------
+# Other services /ready probes: {"user-service": "http://user-service:8001/health"} (env: JSON).
+HEALTHCHECK_DEPENDENCIES = env.json("HEALTHCHECK_DEPENDENCIES", default={})
+# Probe the default storage (write, read, delete) on /ready: True where the service keeps files.
+HEALTHCHECK_STORAGE = env.bool("HEALTHCHECK_STORAGE", default=False)
+# Seconds each /ready check may take; the whole answer comes within about this plus one second.
+HEALTHCHECK_TIMEOUT = env.float("HEALTHCHECK_TIMEOUT", default=2.0)

@@ -11,3 +11,6 @@ SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789abcdef"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".test-media")))
+# WhiteNoise looks the files up on each request instead of indexing a STATIC_ROOT that tests
+# never collect (and warning that it is missing).
+WHITENOISE_AUTOREFRESH = True

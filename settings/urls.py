@@ -1,8 +1,9 @@
 """URLs of the suite's own development project (``manage.py`` at the repository root)."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("healthchecks.urls")),
 ]

@@ -1,0 +1,46 @@
+"""Django system checks for the healthchecks settings (run by ``manage.py check`` and at start)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+
+
+@register()
+def check_healthcheck_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``HEALTHCHECK_DEPENDENCIES`` maps names to http(s) URLs; ``HEALTHCHECK_TIMEOUT`` > 0."""
+    errors: list[CheckMessage] = []
+    dependencies = getattr(settings, "HEALTHCHECK_DEPENDENCIES", {})
+    if not isinstance(dependencies, dict):
+        errors.append(
+            Error(
+                "HEALTHCHECK_DEPENDENCIES must be a JSON object of service name -> health URL.",
+                hint='For example: HEALTHCHECK_DEPENDENCIES=\'{"user-service": '
+                '"http://user-service:8001/health"}\'',
+                id="healthchecks.E001",
+            )
+        )
+    else:
+        for name, url in dependencies.items():
+            parts = urlsplit(url) if isinstance(url, str) else None
+            valid = parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
+            if not name or not valid:
+                errors.append(
+                    Error(
+                        f"HEALTHCHECK_DEPENDENCIES[{name!r}] is not an http(s) URL.",
+                        hint="Give the full URL of the service's /health endpoint.",
+                        id="healthchecks.E002",
+                    )
+                )
+    timeout = getattr(settings, "HEALTHCHECK_TIMEOUT", 2.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        errors.append(
+            Error(
+                "HEALTHCHECK_TIMEOUT must be a positive number of seconds.",
+                id="healthchecks.E003",
+            )
+        )
+    return errors

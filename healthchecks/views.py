@@ -1,0 +1,202 @@
+"""``/health`` (liveness) and ``/ready`` (readiness) on django-health-check's ``HealthCheckView``.
+
+What we add to the library's view:
+
+- **503, not 500**, when a check fails: load balancers and orchestrators read 503 as "not ready,
+  try elsewhere", and a 500 would look like a bug in the probe endpoint itself.
+- **JSON by default** (no ``Accept``, ``*/*``, ``application/json`` or an unparsable header), naming
+  each check with its status and time; browsers asking for ``text/html`` still get the library's
+  page, and ``?format=text|json|…`` still works.
+- **Bounded answers**: every check gets a timeout (``HEALTHCHECK_TIMEOUT`` unless its options give
+  one; the library waits one second more for the check to report its own timeout), and
+  synchronous checks run in a per-request thread pool that is *abandoned*, not joined, when the
+  answer is ready. Joining it (as the event loop's default executor is at ``asyncio.run``'s end,
+  which is how Django runs this async view under WSGI) would hold the answer for as long as a
+  hanging dependency hangs.
+- Error messages pass through the suite's redaction, and URL user info is stripped, so an answer
+  never carries credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
+from health_check.base import HealthCheck
+from health_check.views import HealthCheckView, MediaType
+
+from healthchecks.checks import readiness_checks, safe_message
+
+__all__ = ["HealthView", "LivenessView", "ReadinessView", "SettingsChecks"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Worker threads are started lazily, one per check running at the same time: this is a ceiling,
+# high enough that no check waits in the queue while its timeout runs.
+MAX_CHECK_THREADS = 32
+
+
+class _ContextThreadPoolExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitter's ``contextvars`` context.
+
+    ``loop.run_in_executor`` does not copy the context, so without this the request ID would be
+    missing from the log lines a check writes.
+    """
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        context = contextvars.copy_context()
+        return super().submit(context.run, fn, *args, **kwargs)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def abandoning_executor() -> Iterator[Executor]:
+    """Yield a thread pool that is shut down *without waiting* for checks still running.
+
+    A check that outlived its timeout keeps its thread until its own client timeout ends it;
+    the answer does not wait for it.
+    """
+    executor = _ContextThreadPoolExecutor(
+        max_workers=MAX_CHECK_THREADS, thread_name_prefix="healthcheck"
+    )
+    try:
+        yield executor
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _prefers_default_json(accept: str) -> bool:
+    """True when the client states no preference the library would serve as something else."""
+    if not accept.strip():
+        return True
+    try:
+        best = next(MediaType.parse_header(accept), None)
+    except ValueError:
+        # The library would raise (a 500) on a malformed Accept header; a probe gets JSON.
+        return True
+    return best is None or best.mime_type == "*/*"
+
+
+class SettingsChecks:
+    """The readiness checks the settings name, read again on every request.
+
+    Pass it as ``checks=`` so that per-service settings (and ``override_settings`` in tests)
+    decide what ``/ready`` probes, without rebuilding the URL conf.
+    """
+
+    def __iter__(self) -> Iterator[tuple[type[HealthCheck], dict[str, Any]]]:
+        return iter(readiness_checks())
+
+
+class HealthView(HealthCheckView):
+    """``HealthCheckView`` answering 503 on failure, JSON by default, within a bounded time.
+
+    ``checks`` takes what the library's view takes (classes, dotted paths, or ``(class, options)``
+    pairs). ``timeout`` (seconds) applies to every check whose options set none; ``None`` means
+    ``settings.HEALTHCHECK_TIMEOUT``.
+    """
+
+    checks: Iterable[Any] = ()
+    timeout: float | None = None
+
+    def get_timeout(self) -> datetime.timedelta:
+        """The timeout given to each check that does not set its own."""
+        seconds = self.timeout if self.timeout is not None else settings.HEALTHCHECK_TIMEOUT
+        return datetime.timedelta(seconds=float(seconds))
+
+    def get_checks(self) -> Iterator[HealthCheck]:
+        """Instantiate the checks as the library does, then apply the default timeout."""
+        default_timeout = self.get_timeout()
+        for spec in self.checks:
+            try:
+                check, options = spec
+            except (ValueError, TypeError):
+                check, options = spec, {}
+            if isinstance(check, str):
+                check = import_string(check)
+            instance = check(**options)
+            if "timeout" not in options:
+                instance.timeout = default_timeout
+            yield instance
+
+    def get_executor(self) -> contextlib.AbstractContextManager[Executor | None]:
+        return abandoning_executor()
+
+    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "format" in request.GET or not _prefers_default_json(request.headers.get("accept", "")):
+            # An explicit choice (text/html for a browser, text/plain, feeds, OpenMetrics):
+            # the library negotiates; only its "a check failed" status changes.
+            response = await super().get(request, *args, **kwargs)
+            if response.status_code == 500:
+                response.status_code = 503
+            return response
+        # The library's own run, rendered as JSON (it would answer HTML to */*).
+        with self.get_executor() as executor:
+            self.results = await asyncio.gather(
+                *(check.get_result(executor) for check in self.get_checks())
+            )
+        return self.render_to_response_json(200)
+
+    def _sanitize_errors(self) -> None:
+        """Strip credentials from every error message before any renderer shows it."""
+        for result in self.results:
+            if result.error is not None:
+                result.error.message = safe_message(str(result.error.message))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        self._sanitize_errors()
+        return super().get_context_data(**kwargs)
+
+    def render_to_response_json(self, status: int) -> JsonResponse:
+        """``{"status": "ok"|"unavailable", "checks": {name: {"status", "time_ms", "error"?}}}``."""
+        self._sanitize_errors()
+        checks: dict[str, dict[str, Any]] = {}
+        for result in self.results:
+            entry: dict[str, Any] = {
+                "status": "ok" if result.error is None else "error",
+                "time_ms": round(result.time_taken * 1000, 1),
+            }
+            if result.error is not None:
+                entry["error"] = str(result.error)
+            checks[repr(result.check)] = entry
+        failed = any(result.error for result in self.results)
+        return JsonResponse(
+            {"status": "unavailable" if failed else "ok", "checks": checks},
+            status=503 if failed else status,
+        )
+
+    def render_to_response_text(self, status: int) -> HttpResponse:
+        self._sanitize_errors()
+        return super().render_to_response_text(503 if status == 500 else status)
+
+    def render_to_response_atom(self) -> HttpResponse:
+        self._sanitize_errors()
+        return super().render_to_response_atom()
+
+    def render_to_response_rss(self) -> HttpResponse:
+        self._sanitize_errors()
+        return super().render_to_response_rss()
+
+
+class LivenessView(HealthView):
+    """``/health``: answers 200 whenever the process can serve a request.
+
+    It runs no check at all (no query, no I/O): a dead database must make the service *not
+    ready*, never get a healthy process restarted.
+    """
+
+    checks = ()
+
+
+class ReadinessView(HealthView):
+    """``/ready``: database, migrations, cache, storage and downstream services, per settings."""
+
+    checks = SettingsChecks()
