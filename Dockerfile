@@ -1,0 +1,56 @@
+# syntax=docker/dockerfile:1
+# One image for every demo service. The service is chosen at run time:
+#   WSGI_APP=services.user_service.wsgi:application DJANGO_SETTINGS_MODULE=services.user_service.settings
+# Secrets (SECRET_KEY, DATABASE_URL with its password, SERVICE_AUTH_TOKEN, ...) come from the
+# environment at run time; none is baked in. Migrations are a one-shot step per release:
+#   docker run --rm --env-file prod.env IMAGE python -m django migrate --noinput
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+
+# ---- build: the suite as a wheel, plus wheels of everything it needs ------------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY shared_core/ shared_core/
+COPY apipatterns/ apipatterns/
+COPY accounts/ accounts/
+COPY healthchecks/ healthchecks/
+RUN python -m pip wheel --wheel-dir /wheels ".[server,postgres,redis]"
+
+# ---- runtime: no compiler, no sources of the suite, a non-root user --------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/venv/bin:$PATH \
+    DJANGO_SETTINGS_MODULE=settings.prod \
+    WSGI_APP=settings.wsgi:application \
+    LOG_FORMAT=json \
+    PORT=8000 \
+    WEB_CONCURRENCY=2
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin app
+COPY --from=build /wheels /tmp/wheels
+RUN python -m venv /opt/venv \
+    && pip install --no-cache-dir --no-index --find-links=/tmp/wheels \
+       "django-service-suite[server,postgres,redis]" \
+    && rm -rf /tmp/wheels
+WORKDIR /app
+COPY settings/ settings/
+COPY services/ services/
+COPY deploy/ deploy/
+# collectstatic imports settings.prod, which needs a key: a random one that lives only in this
+# RUN's environment (never in the image's config or layers).
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    ALLOWED_HOSTS=localhost python -m django collectstatic --noinput \
+    && mkdir -p /app/media \
+    && chown app:app /app/media
+USER 10001:10001
+EXPOSE 8000
+# No curl in a slim image: the suite's own probe command asks gunicorn for /health.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "django", "probe", "/health", "--timeout", "5"]
+ENTRYPOINT ["/app/deploy/entrypoint.sh"]
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py"]
