@@ -41,6 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 from services.user_service.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The gunicorn configuration of the container image (it reads WSGI_APP, HOST, PORT, …).
+GUNICORN_CONFIG = REPO_ROOT / "deploy" / "gunicorn.conf.py"
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,10 @@ class Stack:
         env.update(
             {
                 "DJANGO_SETTINGS_MODULE": spec.settings_module,
+                # Read by deploy/gunicorn.conf.py, as in the container image.
+                "WSGI_APP": spec.wsgi_app,
+                "HOST": self.host,
+                "PORT": str(self.ports[spec.name]),
                 "DATABASE_URL": self.database_url(spec),
                 "IDENTITY_SERVICE_URL": self.url(USER.name),
                 "TICKET_SERVICE_URL": self.url(TICKET.name),
@@ -253,31 +259,24 @@ class Stack:
             for spec in specs:
                 self.wait_healthy(spec.name, timeout=timeout)
 
+    def server_command(self) -> list[str]:
+        """The command each service runs: the container image's own (gunicorn + its config)."""
+        return [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
+
     def _spawn(self, spec: ServiceSpec) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            spec.wsgi_app,
-            "--bind",
-            f"{self.host}:{self.ports[spec.name]}",
-            "--workers",
-            "1",
-            "--threads",
-            str(self.threads),
-            "--worker-class",
-            "gthread",
-            "--graceful-timeout",
-            "5",
-            "--timeout",
-            "60",
-            "--name",
-            spec.name,
-        ]
+        env = self.service_env(spec)
+        # deploy/gunicorn.conf.py reads these: one worker per service is plenty on a laptop.
+        env.update(
+            {
+                "WEB_CONCURRENCY": "1",
+                "GUNICORN_THREADS": str(self.threads),
+            }
+        )
+        command = self.server_command()
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,
             cwd=REPO_ROOT,
-            env=self.service_env(spec),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -327,7 +326,7 @@ class Stack:
                 raise StackError(f"{name} did not answer 200 on /health within {timeout:.0f} s")
             time.sleep(0.2)
 
-    def stop(self, name: str | None = None, *, timeout: float = 15) -> None:
+    def stop(self, name: str | None = None, *, timeout: float = 40) -> None:
         """Stop one service (or all, in reverse order): SIGTERM, then SIGKILL after ``timeout``."""
         names = [name] if name else [spec.name for spec in reversed(SERVICES)]
         for each in names:

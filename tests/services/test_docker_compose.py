@@ -76,7 +76,9 @@ def test_service_runs_the_same_app_and_settings_as_the_runner(spec):
         assert importlib.util.find_spec(dotted) is not None, f"{dotted} is not importable"
     # The runner's environment for this service sets the same variables compose sets.
     runner_env = Stack(env={}).service_env(spec)
-    shared = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "IDENTITY_SERVICE_URL"}
+    assert runner_env["WSGI_APP"] == env["WSGI_APP"]
+    assert runner_env["DJANGO_SETTINGS_MODULE"] == env["DJANGO_SETTINGS_MODULE"]
+    shared = {"DJANGO_SETTINGS_MODULE", "WSGI_APP", "PORT", "DATABASE_URL", "IDENTITY_SERVICE_URL"}
     shared |= {"ACCEPTED_SERVICE_TOKENS", "HEALTHCHECK_DEPENDENCIES"}
     if spec is not USER:
         shared.add("SERVICE_AUTH_TOKEN")
@@ -217,3 +219,18 @@ def test_env_comes_from_env_example_and_every_variable_is_documented():
     for name, default in _INTERPOLATION.findall(text):
         assert name in ENV_EXAMPLE, f"{name} is not in .env.example"
         assert default == ENV_EXAMPLE[name], f"{name}: compose says {default!r}"
+
+
+def test_services_run_the_images_command_like_the_runner():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (cmd,) = re.findall(r"^CMD\s+(\[.*\])\s*$", dockerfile, re.M)
+    image_command = json.loads(cmd)
+    runner_command = Stack(env={}).server_command()
+    # The runner runs the image's CMD with its own interpreter: python -m gunicorn --config …
+    assert runner_command[1:3] == ["-m", image_command[0]]
+    assert runner_command[3] == image_command[1]
+    assert Path(runner_command[4]) == ROOT / image_command[2]
+    for spec in SERVICES:
+        assert "command" not in SERVICES_YML[spec.name]  # the image's CMD, unchanged
+    # The files volume is the directory the image prepares for the non-root user.
+    assert "/app/media" in dockerfile and env_of(FILE.name)["MEDIA_ROOT"] == "/app/media"
