@@ -45,6 +45,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shared_core.request_id.RequestIDMiddleware",
+    # apipatterns: one log line per request (sees the final status), then problem+json for every
+    # error that does not come from a DRF view (see the "API conventions" block below).
+    "apipatterns.middleware.RequestLogMiddleware",
+    "apipatterns.middleware.ProblemDetailsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files from the app itself (the container has no separate server).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -126,3 +130,47 @@ HEALTHCHECK_DEPENDENCIES = env.json("HEALTHCHECK_DEPENDENCIES", default={})
 HEALTHCHECK_STORAGE = env.bool("HEALTHCHECK_STORAGE", default=False)
 # Seconds each /ready check may take; the whole answer comes within about this plus one second.
 HEALTHCHECK_TIMEOUT = env.float("HEALTHCHECK_TIMEOUT", default=2.0)
+
+# --- API conventions (apipatterns) ------------------------------------------------------------
+# Plain DRF views get the envelope, problem+json errors, pagination, throttling and versioning
+# from these settings; the root URLconf adds handler400/403/404/500 from apipatterns.handlers.
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=20)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
+API_PROBLEM_TYPE_BASE = env.str("API_PROBLEM_TYPE_BASE", default="")
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "apipatterns.handlers.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["apipatterns.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "apipatterns.parsers.JSONParser",
+        "apipatterns.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "apipatterns.pagination.PageNumberPagination",
+    "PAGE_SIZE": API_PAGE_SIZE,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apipatterns.throttling.AnonRateThrottle",
+        "apipatterns.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON_RATE", default="120/min"),
+        "user": env.str("API_THROTTLE_USER_RATE", default="1200/min"),
+    },
+    # Proxies in front of the service: 0 = trust REMOTE_ADDR only (X-Forwarded-For is spoofable).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNICODE_JSON": True,
+    "COMPACT_JSON": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": env.str("API_TITLE", default=SERVICE_NAME),
+    "VERSION": "v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apipatterns.openapi.envelope_postprocessing_hook",
+    ],
+}

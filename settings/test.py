@@ -14,3 +14,6 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".test-media")))
 # WhiteNoise looks the files up on each request instead of indexing a STATIC_ROOT that tests
 # never collect (and warning that it is missing).
 WHITENOISE_AUTOREFRESH = True
+
+# Tests-only app (models and views exercising apipatterns); never installed by services.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.apitest"]  # noqa: F405

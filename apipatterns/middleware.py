@@ -1,0 +1,131 @@
+"""Middleware: problem+json for everything outside DRF, and one log line per request.
+
+Order in ``MIDDLEWARE`` (``settings.base``)::
+
+    "shared_core.request_id.RequestIDMiddleware",     # the ID every line and body carries
+    "apipatterns.middleware.RequestLogMiddleware",     # sees the final status
+    "apipatterns.middleware.ProblemDetailsMiddleware", # converts whatever is inside it
+    ... Django's middleware ...
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import empty
+
+from apipatterns.handlers import exception_response
+from apipatterns.problems import ProblemJSONResponse, build_problem
+
+logger = logging.getLogger("apipatterns.requests")
+
+# Headers an error page may carry that still mean something on the problem response.
+_DROPPED_HEADERS = frozenset({"content-type", "content-length"})
+
+
+def _is_page(response: HttpResponseBase) -> bool:
+    """An HTML or text body (Django's error pages, ``HttpResponseNotAllowed``, ...)."""
+    content_type = response.get("Content-Type", "")
+    return not content_type or content_type.startswith(("text/html", "text/plain"))
+
+
+class ProblemDetailsMiddleware:
+    """Return problem+json for errors that do not come from a DRF view.
+
+    - ``process_exception``: exceptions raised by plain Django views (``Http404``,
+      ``PermissionDenied``, ``ValidationError``, ``IntegrityError``, upstream errors, 500s).
+    - Error pages Django made itself (unknown URLs when no ``handler404`` is set, the default
+      ``handler500`` after an exception in an inner middleware, ``HttpResponseNotAllowed``, CSRF
+      failures): any 4xx/5xx HTML or text response is replaced by a problem with the same status
+      and headers. JSON responses and streaming responses are left alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and not getattr(response, "is_problem", False)
+            and not response.streaming
+            and _is_page(response)
+        ):
+            return self._convert(response)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase:
+        return exception_response(exception, request)
+
+    @staticmethod
+    def _convert(response: HttpResponseBase) -> ProblemJSONResponse:
+        status = response.status_code
+        extra = {}
+        retry_after = response.get("Retry-After", "")
+        if status == 429 and retry_after.isdigit():
+            extra["retry_after"] = int(retry_after)
+        problem = ProblemJSONResponse(build_problem(status, **extra))
+        for name, value in response.headers.items():
+            if name.lower() not in _DROPPED_HEADERS:
+                problem[name] = value
+        problem.cookies = response.cookies
+        return problem
+
+
+def _user_id(request: HttpRequest) -> str:
+    """The user's id if authentication already ran; never triggers a query of its own."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return "-"
+    wrapped = getattr(user, "_wrapped", None)
+    if wrapped is empty:  # AuthenticationMiddleware's lazy user, never looked at
+        return "-"
+    if not getattr(user, "is_authenticated", False):
+        return "anonymous"
+    user_id = getattr(user, "id", None)
+    if user_id is None:
+        user_id = getattr(user, "pk", None)
+    return str(user_id) if user_id is not None else "-"
+
+
+class RequestLogMiddleware:
+    """One line per request: method, path, status, duration_ms, user id (and the request ID,
+    which the logging config's filter adds to every record).
+
+    Fields go in ``extra`` so the JSON log format has them as keys; 4xx log at WARNING,
+    5xx at ERROR, the rest at INFO. The query string is not logged (it may carry secrets).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        start = time.perf_counter()
+        response = self.get_response(request)
+        status = response.status_code
+        level = (
+            logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        )
+        if logger.isEnabledFor(level):
+            duration_ms = round((time.perf_counter() - start) * 1000, 2)
+            user_id = _user_id(request)
+            logger.log(
+                level,
+                "%s %s %s %.2fms user=%s",
+                request.method,
+                request.path,
+                status,
+                duration_ms,
+                user_id,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "user_id": user_id,
+                },
+            )
+        return response

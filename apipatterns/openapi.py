@@ -1,0 +1,120 @@
+"""drf-spectacular postprocessing: the envelope and the problem schema on every operation.
+
+Wired in ``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``. For every operation served by a view
+that renders with the envelope, each 2xx JSON body schema ``S`` becomes
+``{"data": S, "meta": ResponseMeta}`` (paginated lists already are envelopes: the pagination
+classes describe them). Every operation gets ``application/problem+json`` ``Problem`` responses
+for the errors any endpoint can give (400, 401, 403, 404, 406, 429, 500, 502, 503, 504) plus
+409, 413 and 415 when it takes a body; error responses a view declared are re-pointed at
+``Problem`` too, since that is what the handler sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apipatterns.problems import PROBLEM_CONTENT_TYPE, status_title
+from apipatterns.renderers import EnvelopeJSONRenderer
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+META_REF = {"$ref": "#/components/schemas/ResponseMeta"}
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+COMMON_ERRORS = (400, 401, 403, 404, 406, 429, 500, 502, 503, 504)
+BODY_ERRORS = (409, 413, 415)
+
+PROBLEM_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One error: `pointer` (RFC 6901, into the body) or `parameter` (query).",
+    "required": ["code", "detail"],
+    "properties": {
+        "code": {"type": "string", "example": "required"},
+        "detail": {"type": "string", "example": "This field is required."},
+        "pointer": {"type": "string", "example": "#/items/1/email"},
+        "parameter": {"type": "string", "example": "page"},
+    },
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details (application/problem+json).",
+    "required": ["type", "title", "status", "detail", "code", "request_id", "errors"],
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string", "example": "Bad Request"},
+        "status": {"type": "integer", "example": 400},
+        "detail": {"type": "string", "example": "The request contains invalid data."},
+        "code": {
+            "type": "string",
+            "description": "Stable machine-readable code; never changes with the language.",
+            "example": "validation_error",
+        },
+        "request_id": {"type": "string", "nullable": True, "description": "= X-Request-ID"},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ProblemError"}},
+        "retry_after": {"type": "integer", "description": "429 only: = Retry-After (seconds)"},
+    },
+}
+
+RESPONSE_META_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["request_id"],
+    "properties": {
+        "request_id": {"type": "string", "nullable": True, "description": "= X-Request-ID"}
+    },
+}
+
+
+def _enveloped_operations(generator: Any) -> set[tuple[str, str]]:
+    """``(path, method)`` of operations whose view renders with the envelope renderer."""
+    found: set[tuple[str, str]] = set()
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
+        view_class = getattr(callback, "cls", None)
+        renderers = getattr(view_class, "renderer_classes", ()) or ()
+        if any(issubclass(r, EnvelopeJSONRenderer) for r in renderers if isinstance(r, type)):
+            found.add((path, method.lower()))
+    return found
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": status_title(status),
+        "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}},
+    }
+
+
+def _wrap(schema: dict[str, Any]) -> dict[str, Any]:
+    if schema.get("x-apipatterns-envelope"):
+        return schema
+    return {
+        "type": "object",
+        "required": ["data", "meta"],
+        "properties": {"data": schema, "meta": META_REF},
+    }
+
+
+def envelope_postprocessing_hook(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular ``POSTPROCESSING_HOOKS`` entry (see the module docstring)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas["ProblemError"] = PROBLEM_ERROR_SCHEMA
+    schemas["ResponseMeta"] = RESPONSE_META_SCHEMA
+    enveloped = _enveloped_operations(generator)
+
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status_key, response in responses.items():
+                status = str(status_key)
+                if status[:1] in "45":
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}}
+                elif status.startswith("2") and (path, method) in enveloped:
+                    media = response.get("content", {}).get("application/json")
+                    if media and "schema" in media:
+                        media["schema"] = _wrap(media["schema"])
+            extra = COMMON_ERRORS + (BODY_ERRORS if "requestBody" in operation else ())
+            for status in extra:
+                responses.setdefault(str(status), _problem_response(status))
+    return result

@@ -1,0 +1,210 @@
+"""RFC 9457 problem details: the one error body every path of every service returns.
+
+``{"type", "title", "status", "detail", "code", "request_id", "errors": [...]}`` served as
+``application/problem+json``. ``code`` is a stable machine-readable string that never changes with
+the language; ``errors`` items are ``{"code", "detail", "pointer"}`` (an RFC 6901 JSON Pointer into
+the request body, as a URI fragment: ``#/items/1/email``) or ``{"code", "detail", "parameter"}``
+(a query parameter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from shared_core.request_id import get_request_id
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# Keys under which DRF and Django put errors that belong to the object itself, not to a field.
+NON_FIELD_KEYS = frozenset({"non_field_errors", "__all__"})
+
+#: Default ``code`` for each status when nothing more specific is known.
+STATUS_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    410: "gone",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable_entity",
+    429: "throttled",
+    500: "internal_error",
+    502: "upstream_error",
+    503: "upstream_unavailable",
+    504: "upstream_timeout",
+}
+
+#: Generic, translatable ``detail`` for each status: never the exception's own text.
+STATUS_DETAILS: dict[int, Any] = {
+    400: _("The request is invalid."),
+    401: _("Authentication credentials were not provided."),
+    403: _("You do not have permission to perform this action."),
+    404: _("The requested resource was not found."),
+    405: _("The method is not allowed for this resource."),
+    406: _("The requested response format is not available."),
+    409: _("The request conflicts with the current state of the resource."),
+    413: _("The request body is too large."),
+    415: _("The request body's media type is not supported."),
+    429: _("Too many requests."),
+    500: _("An unexpected error occurred on the server."),
+    502: _("An upstream service returned an invalid response."),
+    503: _("An upstream service is unavailable."),
+    504: _("An upstream service did not answer in time."),
+}
+
+
+def status_title(status: int) -> str:
+    """The RFC 9457 ``title``: the status phrase (``about:blank`` semantics)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_type(code: str) -> str:
+    """The ``type`` URI: ``about:blank`` unless ``API_PROBLEM_TYPE_BASE`` names a docs base URI."""
+    base = getattr(settings, "API_PROBLEM_TYPE_BASE", "")
+    return f"{base}{code}" if base else "about:blank"
+
+
+def json_pointer(path: Iterable[str | int]) -> str:
+    """Return the RFC 6901 JSON Pointer for ``path`` as a URI fragment (``#/items/1/email``).
+
+    ``~`` and ``/`` inside a key are escaped as ``~0`` and ``~1`` (RFC 6901 §3), then the token is
+    percent-encoded where a URI fragment needs it (RFC 6901 §6), e.g. a space becomes ``%20``.
+    """
+    tokens = (str(token).replace("~", "~0").replace("/", "~1") for token in path)
+    return "#" + "".join("/" + quote(token, safe="!$&'()*+,;=:@-._~") for token in tokens)
+
+
+def _item(code: Any, detail: Any, where: str, location: str) -> dict[str, str]:
+    return {"code": str(code or "invalid"), "detail": str(detail), where: location}
+
+
+def flatten_errors(
+    detail: Any, path: tuple[str | int, ...] = (), *, parameters: bool = False
+) -> list[dict[str, str]]:
+    """Flatten DRF's nested error detail (dicts, lists, ``ErrorDetail``) into envelope items.
+
+    Each message becomes ``{"code", "detail", "pointer"}``; with ``parameters=True`` the first
+    path element names a query parameter instead (``{"code", "detail", "parameter"}``).
+    Non-field errors point at the object that holds them (``#`` for the whole body).
+    Linear in the number of messages.
+    """
+    items: list[dict[str, str]] = []
+    _flatten(detail, path, items, parameters)
+    return items
+
+
+def _flatten(detail: Any, path: tuple, items: list, parameters: bool) -> None:
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            child = path if key in NON_FIELD_KEYS else (*path, key)
+            _flatten(value, child, items, parameters)
+    elif isinstance(detail, list | tuple):
+        for index, value in enumerate(detail):
+            if isinstance(value, Mapping | list | tuple):
+                # A list of nested errors (ListSerializer): one entry per item, {} when valid.
+                _flatten(value, (*path, index), items, parameters)
+            else:
+                _flatten(value, path, items, parameters)
+    else:
+        code = getattr(detail, "code", None)
+        if parameters and path:
+            items.append(_item(code, detail, "parameter", ".".join(map(str, path))))
+        else:
+            items.append(_item(code, detail, "pointer", json_pointer(path)))
+
+
+def django_validation_items(exc: Any) -> list[dict[str, str]]:
+    """Envelope items for a Django ``ValidationError`` (e.g. from ``model.full_clean()``)."""
+    items: list[dict[str, str]] = []
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            path = () if field in NON_FIELD_KEYS else (field,)
+            for error in errors:
+                items.append(_item(error.code, _message(error), "pointer", json_pointer(path)))
+    else:
+        for error in exc.error_list:
+            items.append(_item(error.code, _message(error), "pointer", json_pointer(())))
+    return items
+
+
+def _message(error: Any) -> str:
+    message = error.message
+    if error.params:
+        with suppress(TypeError, KeyError, ValueError):
+            message = message % error.params
+    return str(message)
+
+
+def build_problem(
+    status: int,
+    code: str | None = None,
+    detail: Any = None,
+    errors: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return the problem details dict (messages forced to ``str``; ``request_id`` filled in)."""
+    code = code or STATUS_CODES.get(status) or ("internal_error" if status >= 500 else "error")
+    if detail is None:
+        detail = STATUS_DETAILS.get(status) or status_title(status)
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": status_title(status),
+        "status": status,
+        "detail": str(detail),
+        "code": code,
+        "request_id": get_request_id(),
+        "errors": errors or [],
+    }
+    body.update(extra)
+    return body
+
+
+_encoder = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def render_problem(problem: Mapping[str, Any]) -> bytes:
+    """Encode a problem dict as compact UTF-8 JSON."""
+    return _encoder.encode(problem).encode()
+
+
+class ProblemJSONResponse(HttpResponse):
+    """A plain Django ``HttpResponse`` carrying a problem (for middleware and error handlers)."""
+
+    is_problem = True
+
+    def __init__(self, problem: Mapping[str, Any], headers: Mapping[str, str] | None = None):
+        super().__init__(
+            render_problem(problem),
+            status=problem["status"],
+            content_type=PROBLEM_CONTENT_TYPE,
+            headers=headers,
+        )
+        self.problem = problem
+
+
+def problem_json_response(
+    status: int,
+    code: str | None = None,
+    detail: Any = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ProblemJSONResponse:
+    """Build and return a problem+json ``HttpResponse`` in one call."""
+    return ProblemJSONResponse(build_problem(status, code, detail, errors), headers=headers)

@@ -1,0 +1,58 @@
+"""``success_response`` and ``error_response``: the envelope built on purpose, in any view.
+
+Both return DRF ``Response`` objects that also render outside DRF views (a plain Django view may
+return them), because they carry the suite's renderer until DRF's content negotiation replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework.response import Response
+
+from apipatterns.problems import PROBLEM_CONTENT_TYPE, build_problem
+from apipatterns.renderers import EnvelopeJSONRenderer
+
+_RENDERER = EnvelopeJSONRenderer()
+
+
+def _standalone(response: Response) -> Response:
+    # DRF's finalize_response overwrites these inside an APIView; outside one they let
+    # Django render the response directly.
+    response.accepted_renderer = _RENDERER
+    response.accepted_media_type = _RENDERER.media_type
+    response.renderer_context = {}
+    return response
+
+
+class ProblemResponse(Response):
+    """A DRF ``Response`` carrying an RFC 9457 problem (``application/problem+json``)."""
+
+    is_problem = True
+
+    def __init__(self, problem: Mapping[str, Any], headers: Mapping[str, str] | None = None):
+        super().__init__(
+            problem, status=problem["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE
+        )
+        _standalone(self)
+
+
+def success_response(
+    data: Any, status: int = 200, meta: Mapping[str, Any] | None = None
+) -> Response:
+    """Return ``{"data": data, "meta": {"request_id": ..., **meta}}`` with ``status``."""
+    response = Response(data, status=status)
+    if meta:
+        response.envelope_meta = dict(meta)  # type: ignore[attr-defined]
+    return _standalone(response)
+
+
+def error_response(
+    message: Any,
+    code: str,
+    status: int,
+    errors: list[dict[str, Any]] | None = None,
+) -> Response:
+    """Return a problem+json response: ``detail=message``, stable ``code``, ``errors`` items."""
+    return ProblemResponse(build_problem(status, code, message, errors))

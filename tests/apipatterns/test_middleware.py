@@ -1,0 +1,128 @@
+"""apipatterns.middleware: problem+json outside DRF, and the request log line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests.apipatterns.conftest import problem
+
+pytestmark = pytest.mark.django_db
+
+EXPLODING = [
+    *django_settings.MIDDLEWARE,
+    "tests.apitest.middleware.ExplodingMiddleware",
+]
+
+
+@pytest.fixture(params=["tests.apitest.urls", "tests.apitest.urls_bare"])
+def urlconf(request, settings):
+    """With the suite's handler404/500 and without them: the middleware alone must suffice."""
+    settings.ROOT_URLCONF = request.param
+    return request.param
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_url_is_a_404_problem(client, urlconf, settings, debug):
+    settings.DEBUG = debug
+    response = client.get("/no/such/url")
+    problem(response, 404, "not_found")
+
+
+def test_http404_in_plain_view(client, urlconf):
+    response = client.get("/plain/404")
+    problem(response, 404, "not_found")
+    assert "Widget" not in response.content.decode()
+
+
+def test_permission_denied_in_plain_view(client, urlconf):
+    response = client.get("/plain/denied")
+    problem(response, 403, "permission_denied")
+    assert "secret" not in response.content.decode()
+
+
+def test_500_in_plain_view(client, urlconf):
+    response = client.get("/plain/boom")
+    problem(response, 500, "internal_error")
+    assert "SELECT" not in response.content.decode()
+
+
+def test_exception_raised_in_middleware(client, urlconf, settings):
+    settings.MIDDLEWARE = EXPLODING
+    response = client.get("/explode-in-middleware")
+    body = problem(response, 500, "internal_error")
+    assert "hunter2" not in json.dumps(body) and "SELECT" not in json.dumps(body)
+
+
+def test_method_not_allowed_from_django(client, urlconf):
+    response = client.get("/plain/post-only")
+    problem(response, 405, "method_not_allowed")
+    assert response["Allow"] == "POST"
+
+
+def test_body_over_limit_in_plain_view_is_413(client, urlconf, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = client.post("/plain/body", "x" * 101, content_type="application/octet-stream")
+    problem(response, 413, "payload_too_large")
+
+
+def test_json_responses_of_plain_views_are_left_alone(client, urlconf):
+    response = client.get("/plain/json")
+    assert response.status_code == 418
+    assert json.loads(response.content) == {"error": "own format"}
+
+
+def test_csrf_failure_is_a_problem(settings, urlconf):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    response = csrf_client.post("/plain/post-only", {"a": "b"})
+    problem(response, 403, "permission_denied")
+
+
+@pytest.mark.urls("tests.apitest.urls")
+def test_one_log_line_per_request_with_fields(client, log_output):
+    stream = log_output("json")
+    client.get("/drf/ping", HTTP_X_REQUEST_ID="log-req-1")
+    client.get("/no/such/url", HTTP_X_REQUEST_ID="log-req-2")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    lines = [r for r in records if r["logger"] == "apipatterns.requests"]
+    assert len(lines) == 2
+    first, second = lines
+    assert first["method"] == "GET" and first["path"] == "/drf/ping"
+    assert first["status"] == 200 and first["level"] == "INFO"
+    assert first["request_id"] == "log-req-1"
+    assert first["user_id"] == "anonymous"
+    assert isinstance(first["duration_ms"], float) and first["duration_ms"] >= 0
+    assert second["status"] == 404 and second["level"] == "WARNING"
+    assert second["request_id"] == "log-req-2"
+
+
+@pytest.mark.urls("tests.apitest.urls")
+def test_log_line_has_authenticated_user_id(client, log_output, django_user_model):
+    user = django_user_model.objects.create_user(username="logme", password="pw-123456789")
+    client.force_login(user)
+    stream = log_output("json")
+    client.get("/drf/ping")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    line = next(r for r in records if r["logger"] == "apipatterns.requests")
+    assert line["user_id"] == str(user.pk)
+
+
+@pytest.mark.urls("tests.apitest.urls")
+def test_log_line_does_not_query_for_the_user(client, django_assert_num_queries, log_output):
+    log_output("text")
+    with django_assert_num_queries(0):
+        client.get("/plain/envelopes")
+
+
+@pytest.mark.urls("tests.apitest.urls")
+def test_text_log_line_format(client, log_output):
+    stream = log_output("text")
+    client.get("/drf/ping?token=secret", HTTP_X_REQUEST_ID="text-req")
+    line = next(line for line in stream.getvalue().splitlines() if "apipatterns.requests" in line)
+    assert "[text-req] GET /drf/ping 200" in line
+    assert "ms user=anonymous" in line
+    assert "secret" not in line

@@ -1,0 +1,1 @@
+"""Tests-only app: models and views that exercise apipatterns (installed by settings.test only)."""
