@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from services.user_service.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS
+from services.user_service.roles import DEFAULT_DEMO_PASSWORD, DEMO_USERS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The gunicorn configuration of the container image (it reads WSGI_APP, HOST, PORT, …).

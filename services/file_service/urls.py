@@ -9,3 +9,9 @@ urlpatterns = [
     path("", include("healthchecks.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Django's own error responses (unknown URLs, errors in middleware, 500s) as problem+json.
+handler400 = "apipatterns.handlers.handler400"
+handler403 = "apipatterns.handlers.handler403"
+handler404 = "apipatterns.handlers.handler404"
+handler500 = "apipatterns.handlers.handler500"

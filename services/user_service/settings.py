@@ -15,7 +15,7 @@ LOGGING = get_logging_config(SERVICE_NAME, LOG_LEVEL, LOG_FORMAT)
 DATABASES = service_database("user")
 CACHES = service_caches(SERVICE_NAME)
 
-INSTALLED_APPS = [*INSTALLED_APPS, "services.user_service.demo"]
+INSTALLED_APPS = [*INSTALLED_APPS, "services.user_service.roles"]
 
 ROOT_URLCONF = "services.user_service.urls"
 WSGI_APPLICATION = "services.user_service.wsgi.application"

@@ -125,7 +125,7 @@ def test_user_migrate_step_seeds_the_demo_users():
     command = " ".join(SERVICES_YML[migrate_step(USER)]["command"].split())
     assert command.index("migrate --noinput") < command.index(f"{USER.manage_module} seed_demo")
     assert (
-        importlib.util.find_spec("services.user_service.demo.management.commands.seed_demo")
+        importlib.util.find_spec("services.user_service.roles.management.commands.seed_demo")
         is not None
     )
 

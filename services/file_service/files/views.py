@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from apipatterns.exceptions import APIError
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
@@ -21,6 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apipatterns.exceptions import PayloadTooLarge
+from apipatterns.query import validate_query
 from services.file_service.files import tickets
 from services.file_service.files.models import StoredFile
 from services.file_service.files.permissions import IsEndUser, is_staff_user
@@ -35,18 +36,10 @@ from services.file_service.files.uploads import store_upload
 MULTIPART_OVERHEAD = 64 * 1024
 
 
-class FileTooLarge(APIError):
-    """The upload is larger than ``FILE_UPLOAD_MAX_SIZE``."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "file_too_large"
-    default_detail = _("The file is larger than the limit.")
-
-
 def _check_size(size: int) -> None:
     limit = settings.FILE_UPLOAD_MAX_SIZE
     if size > limit:
-        raise FileTooLarge(_("Files may be at most %(limit)d bytes.") % {"limit": limit})
+        raise PayloadTooLarge(_("Files may be at most %(limit)d bytes.") % {"limit": limit})
 
 
 def _visible_file(request: Request, pk: Any) -> StoredFile:
@@ -65,9 +58,7 @@ class FileListCreateView(generics.ListAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet[StoredFile]:
-        query = FileListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        ticket_id = query.validated_data["ticket_id"]
+        ticket_id = validate_query(FileListQuerySerializer, self.request.query_params)["ticket_id"]
         if tickets.visible_ticket(ticket_id, self.request.user) is None:
             raise Http404
         return StoredFile.objects.filter(ticket_id=ticket_id).order_by("-created_at", "-id")

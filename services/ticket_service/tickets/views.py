@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apipatterns.query import validate_query
 from services.ticket_service.tickets.models import Comment, Ticket, TicketPriority
 from services.ticket_service.tickets.permissions import IsEndUser, IsService, is_staff_user
 from services.ticket_service.tickets.serializers import (
@@ -54,9 +55,7 @@ class TicketListCreateView(generics.ListCreateAPIView):
         queryset = visible_tickets(Ticket.objects.all(), user.id, user.roles)
         if self.request.method != "GET":
             return queryset
-        query = TicketListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = validate_query(TicketListQuerySerializer, self.request.query_params)
         for name in ("status", "priority", "assignee_id", "reporter_id"):
             if name in params:
                 queryset = queryset.filter(**{name: params[name]})
@@ -147,9 +146,7 @@ class InternalTicketView(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet[Ticket]:
         queryset = Ticket.objects.all()
-        query = InternalTicketQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = validate_query(InternalTicketQuerySerializer, self.request.query_params)
         if "for_user" in params:
             queryset = visible_tickets(queryset, params["for_user"], set(params["roles"]))
         return queryset

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from services.user_service.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS
+from services.user_service.roles import DEFAULT_DEMO_PASSWORD, DEMO_USERS
 
 
 class Command(BaseCommand):

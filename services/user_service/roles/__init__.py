@@ -1,9 +1,9 @@
-"""Demo accounts of the user service, created by ``manage.py seed_demo`` (the runner calls it).
+"""The user service's roles app: admins grant and revoke roles over HTTP; demo accounts.
 
-Plain constants, importable without Django: the runner prints them in its banner.
+The constants below are importable without Django: the runner prints them in its banner.
 """
 
-#: (role, email) of each demo account; each gets the role of the same name.
+#: (role, email) of each demo account (``manage.py seed_demo``); each gets that role.
 DEMO_USERS: tuple[tuple[str, str], ...] = (
     ("admin", "admin@example.com"),
     ("agent", "agent@example.com"),
