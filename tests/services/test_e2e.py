@@ -192,7 +192,7 @@ def other_customer(stack: Stack) -> tuple[Client, str]:
 def agent(stack: Stack, admin: Client) -> tuple[Client, str]:
     """A user who signs up as anybody, then is made an agent by the admin (over HTTP)."""
     email = f"agent-{uuid.uuid4().hex[:8]}@example.com"
-    client, user_id = signup(stack, email)
+    _, user_id = signup(stack, email)
     roles = data(admin.post(USER.name, f"/api/v1/users/{user_id}/roles", json={"role": "agent"}))
     assert "agent" in roles["roles"]
     # Log in again: a fresh token, so no service holds a cached identity from before the grant.
