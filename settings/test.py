@@ -17,3 +17,5 @@ WHITENOISE_AUTOREFRESH = True
 
 # Tests-only app (models and views exercising apipatterns); never installed by services.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.apitest"]  # noqa: F405
+# Models the soft-delete tests run against (tests only, never shipped).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.softdelete"]  # noqa: F405
