@@ -4,8 +4,11 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    """Accounts."""
+    """Accounts: users, sessions, roles and service tokens on django-allauth."""
 
     name = "accounts"
     verbose_name = "Accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import signals  # noqa: F401  (connects the receivers)

@@ -174,3 +174,95 @@ SPECTACULAR_SETTINGS = {
         "apipatterns.openapi.envelope_postprocessing_hook",
     ],
 }
+
+# --- Accounts (accounts app: users, sessions, roles, service tokens on django-allauth) ----------
+AUTH_USER_MODEL = "accounts.User"
+INSTALLED_APPS += [
+    # allauth keys its per-email login-failure counter on the current site: a fixed Site (not
+    # the request's Host header) keeps an attacker from resetting the counter by changing Host.
+    "django.contrib.sites",
+    "allauth",
+    "allauth.account",
+    "allauth.headless",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+]
+MIDDLEWARE += ["allauth.account.middleware.AccountMiddleware"]
+SITE_ID = 1
+# allauth's backend (a ModelBackend subclass: permissions work) logs in by email.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# User.email is unique among *active* (not soft-deleted) users only, so that soft-deleting an
+# account frees its email; Django's check only recognises unconditional uniqueness. Every login
+# path looks users up through the active-only manager, so "unique" holds where it matters.
+SILENCED_SYSTEM_CHECKS = ["auth.E003", "auth.W004"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_ADAPTER = "accounts.allauth_bridge.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# Tell users by email when their password was changed or reset.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.PasswordResetTokenGenerator"
+# Number of reverse proxies in front of the service that append to X-Forwarded-For; 0 = ignore
+# the header entirely (a client can write anything into it).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+HEADLESS_ONLY = True
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_TOKEN_STRATEGY = "accounts.allauth_bridge.SessionTokenStrategy"
+HEADLESS_FRONTEND_URLS = {
+    "account_signup": env.str("ACCOUNTS_SIGNUP_URL", default="http://localhost:3000/signup"),
+    "account_reset_password": env.str(
+        "ACCOUNTS_PASSWORD_RESET_URL", default="http://localhost:3000/password/reset"
+    ),
+    "account_reset_password_from_key": env.str(
+        "ACCOUNTS_PASSWORD_RESET_CONFIRM_URL",
+        default="http://localhost:3000/password/reset/{key}",
+    ),
+    "account_confirm_email": env.str(
+        "ACCOUNTS_CONFIRM_EMAIL_URL", default="http://localhost:3000/verify-email/{key}"
+    ),
+    "socialaccount_login_error": env.str(
+        "ACCOUNTS_SOCIAL_ERROR_URL", default="http://localhost:3000/login/error"
+    ),
+}
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=1800)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=86400)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# Callers this service trusts: "ticket-service=TOKEN,file-service=TOKEN" -> {name: token}.
+ACCEPTED_SERVICE_TOKENS = env.dict("ACCEPTED_SERVICE_TOKENS", default={})
+IDENTITY_SERVICE_URL = env.str("IDENTITY_SERVICE_URL", default="http://127.0.0.1:8001")
+IDENTITY_CACHE_TTL = env.int("IDENTITY_CACHE_TTL", default=30)
+# Social login (allauth.socialaccount): a provider is switched on when its client ID and secret
+# are both set. Social logins never attach to an existing account just because the email matches.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET = env.str("GOOGLE_CLIENT_SECRET", default="")
+GITHUB_CLIENT_ID = env.str("GITHUB_CLIENT_ID", default="")
+GITHUB_CLIENT_SECRET = env.str("GITHUB_CLIENT_SECRET", default="")
+SOCIALACCOUNT_PROVIDERS: dict = {}
+if GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET:
+    INSTALLED_APPS.append("allauth.socialaccount.providers.google")
+    SOCIALACCOUNT_PROVIDERS["google"] = {
+        "APPS": [{"client_id": GOOGLE_CLIENT_ID, "secret": GOOGLE_CLIENT_SECRET, "key": ""}],
+        "SCOPE": ["profile", "email"],
+    }
+if GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET:
+    INSTALLED_APPS.append("allauth.socialaccount.providers.github")
+    SOCIALACCOUNT_PROVIDERS["github"] = {
+        "APPS": [{"client_id": GITHUB_CLIENT_ID, "secret": GITHUB_CLIENT_SECRET, "key": ""}],
+        "SCOPE": ["read:user", "user:email"],
+    }

@@ -102,7 +102,9 @@ def test_one_log_line_per_request_with_fields(client, log_output):
 
 @pytest.mark.urls("tests.apitest.urls")
 def test_log_line_has_authenticated_user_id(client, log_output, django_user_model):
-    user = django_user_model.objects.create_user(username="logme", password="pw-123456789")
+    # Works with any user model (the suite's is accounts.User, keyed on email).
+    login = {django_user_model.USERNAME_FIELD: "logme@example.com"}
+    user = django_user_model.objects.create_user(**login, password="pw-123456789")
     client.force_login(user)
     stream = log_output("json")
     client.get("/drf/ping")

@@ -1,0 +1,361 @@
+"""The one module that touches django-allauth.
+
+Everything else in ``accounts`` calls these functions and classes, so an allauth upgrade that moves
+an internal (``allauth.*.internal``, ``allauth.core``) breaks here, in one place, and
+``tests/accounts/test_allauth_bridge.py`` says what changed. The settings point at the classes
+defined here: ``ACCOUNT_ADAPTER`` and ``HEADLESS_TOKEN_STRATEGY``.
+
+What allauth gives us through this module: its authentication backend (email login, timing-attack
+mitigation for unknown emails), its rate limits (``ACCOUNT_RATE_LIMITS``: ``login_failed`` per email
+and per client IP, ``reset_password``, ``signup``, ``change_password``), its client-IP rule
+(``ALLAUTH_TRUSTED_PROXY_COUNT``: ``X-Forwarded-For`` is ignored unless proxies are trusted), its
+password validators hook (``adapter.clean_password``), its login/logout/password-reset flows and
+emails, the headless app-client session token (the Django session key, sent as
+``X-Session-Token``) and ``allauth.usersessions`` (which sessions a user has, to end them all).
+
+(The reset token generator, ``accounts.tokens``, is Django's: allauth imports it while loading
+its forms, so it must not import allauth itself.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from allauth.account import app_settings as account_settings
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.forms import UserTokenForm
+from allauth.account.internal.flows import login as login_flow
+from allauth.account.internal.flows import logout as logout_flow
+from allauth.account.internal.flows import password_change as password_change_flow
+from allauth.account.internal.flows import password_reset as password_reset_flow
+from allauth.account.internal.userkit import filter_users_by_email
+from allauth.account.models import EmailAddress, Login
+from allauth.account.signals import user_signed_up
+from allauth.account.utils import setup_user_email
+from allauth.core import context as allauth_context
+from allauth.core.internal import ratelimit
+from allauth.core.internal.sessionkit import get_session_user
+from allauth.headless.tokens.strategies.sessions import (
+    SessionTokenStrategy as AllauthSessionTokenStrategy,
+)
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from accounts import sessions as session_rules
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+RATE_LIMIT_APP = "allauth.account"
+# Python callers (scripts, tests, other apps) that have no HTTP request are rate limited and
+# recorded as one local client.
+INTERNAL_CLIENT_IP = "127.0.0.1"
+
+
+class RateLimitedError(Exception):
+    """An allauth rate limit (``ACCOUNT_RATE_LIMITS``) refused the action."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.action = action
+
+
+# --- Classes the settings point at ----------------------------------------------------------
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth's adapter for a JSON API: no Django messages (nothing would ever show them)."""
+
+    def add_message(self, *args: Any, **kwargs: Any) -> None:
+        """Drop flash messages: API clients get the outcome in the response instead."""
+        return None
+
+
+class SessionTokenStrategy(AllauthSessionTokenStrategy):
+    """allauth's app-client session token (the Django session key) plus our lifetime rules.
+
+    Every lookup, ours or allauth's headless views', applies the idle and absolute timeouts
+    (``accounts.sessions``) and records activity, so an expired token is refused everywhere.
+    """
+
+    def lookup_session(self, session_token: str) -> SessionBase | None:
+        """Return the live session for ``session_token``; end it and return None if expired."""
+        if not session_rules.is_well_formed_token(session_token):
+            return None
+        session = super().lookup_session(session_token)
+        if session is None:
+            return None
+        if session_rules.is_expired(session):
+            end_session_by_key(session_token)
+            return None
+        session_rules.record_activity(session)
+        return session
+
+
+# --- Requests -------------------------------------------------------------------------------
+def flow_request(request: HttpRequest | None = None) -> HttpRequest:
+    """A fresh request for running an allauth flow on behalf of ``request``.
+
+    It copies the caller's headers and address (what rate limits, signals and emails look at) but
+    has its own empty session and an anonymous user, so a flow never touches the caller's cookie
+    session: a session token must never come back as a ``sessionid`` cookie. Without a caller
+    (Python code) it stands for one local client, ``INTERNAL_CLIENT_IP``.
+    """
+    from importlib import import_module
+
+    detached = HttpRequest()
+    detached.method = "POST"
+    if request is not None:
+        detached.META = dict(request.META)
+        detached.path = request.path
+    else:
+        detached.META.update(
+            {"REMOTE_ADDR": INTERNAL_CLIENT_IP, "SERVER_NAME": "localhost", "SERVER_PORT": "80"}
+        )
+    detached.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    detached.user = AnonymousUser()
+    return detached
+
+
+@contextlib.contextmanager
+def request_context(request: HttpRequest) -> Iterator[HttpRequest]:
+    """Make ``request`` allauth's current request (its middleware does this for HTTP calls)."""
+    if allauth_context.request is request:
+        yield request
+        return
+    with allauth_context.request_context(request):
+        yield request
+
+
+def consume_rate_limit(request: HttpRequest, action: str, *, key: str | None = None) -> None:
+    """Count one ``action`` against ``ACCOUNT_RATE_LIMITS``; raise RateLimitedError if over."""
+    with request_context(request):
+        if not ratelimit.consume(request, app=RATE_LIMIT_APP, action=action, key=key):
+            raise RateLimitedError(action)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client IP allauth's rate limits use (``X-Forwarded-For`` only behind trusted proxies)."""
+    return get_account_adapter(request).get_client_ip(request)
+
+
+# --- Users, passwords -----------------------------------------------------------------------
+def validate_password(password: str, user: User | None = None) -> None:
+    """Run allauth's password check (``AUTH_PASSWORD_VALIDATORS``); raise ValidationError."""
+    get_account_adapter().clean_password(password, user=user)
+
+
+def users_with_email(email: str) -> list[User]:
+    """Active users allauth would match for this email (its EmailAddress table and User.email)."""
+    return filter_users_by_email(email, is_active=True, prefer_verified=True, for_login=True)
+
+
+def email_in_use(email: str) -> bool:
+    """Whether any (not soft-deleted) account already uses this email."""
+    return bool(filter_users_by_email(email))
+
+
+def finish_signup(request: HttpRequest, user: User) -> None:
+    """Record the email the allauth way (EmailAddress row) and send ``user_signed_up``."""
+    from allauth.account.models import EmailAddress as _EmailAddress
+
+    with request_context(request):
+        setup_user_email(request, user, [_EmailAddress(email=user.email)])
+        user_signed_up.send(sender=user.__class__, request=request, user=user)
+
+
+def send_account_already_exists_mail(request: HttpRequest, email: str) -> None:
+    """Tell the owner of ``email`` someone tried to sign up with it (allauth's template)."""
+    with request_context(request):
+        get_account_adapter(request).send_account_already_exists_mail(email)
+
+
+def forget_emails(user: User) -> None:
+    """Drop allauth's EmailAddress rows of ``user`` so the address can sign up again."""
+    EmailAddress.objects.filter(user_id=user.pk).delete()
+
+
+def sync_primary_email(user: User) -> None:
+    """Keep allauth's EmailAddress table in step with ``user.email`` after it changed."""
+    EmailAddress.objects.filter(user_id=user.pk).exclude(email=user.email).delete()
+    EmailAddress.objects.get_or_create(
+        user_id=user.pk, email=user.email, defaults={"primary": True, "verified": False}
+    )
+
+
+# --- Login and sessions ---------------------------------------------------------------------
+def authenticate(request: HttpRequest, email: str, password: str) -> User | None:
+    """allauth's authenticate: rate limits ``login`` and ``login_failed`` and checks the password.
+
+    Raises RateLimitedError when the email (or client IP) has too many recent failures, before
+    the password is even looked at, so the right password is refused too.
+    """
+    consume_rate_limit(request, "login")
+    adapter = get_account_adapter(request)
+    with request_context(request):
+        try:
+            user = adapter.authenticate(request, email=email, password=password)
+        except ValidationError as exc:
+            if exc.code == "too_many_login_attempts":
+                raise RateLimitedError("login_failed") from exc
+            raise
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def load_session(token: str | None) -> SessionBase | None:
+    """The live session behind a session token (timeouts applied), or None."""
+    if not token:
+        return None
+    return SessionTokenStrategy().lookup_session(token)
+
+
+def login(request: HttpRequest, user: User, *, previous_token: str | None = None) -> SessionBase:
+    """Log ``user`` in through allauth's login flow and return the new session.
+
+    ``request`` is a ``flow_request()``: its session becomes the user's session.
+
+    A session the client already had (``previous_token``, e.g. an anonymous one) is loaded
+    first so that Django's ``login()`` rotates its key: the old token stops working.
+    """
+    previous = load_session(previous_token) if previous_token else None
+    if previous is not None:
+        # Django's login() keeps the key when the same user logs in again; rotate it always.
+        previous.cycle_key()
+        request.session = previous
+    with request_context(request):
+        login_flow.perform_password_login(
+            request, {"email": user.email}, Login(user=user, email=user.email)
+        )
+    if not request.user.is_authenticated or request.user.pk != user.pk:
+        # A pending login stage (e.g. email verification) stopped the flow.
+        raise RuntimeError("allauth did not complete the login")
+    session_rules.start(request.session)
+    request.session.save()
+    UserSession.objects.create_from_request(request)
+    return request.session
+
+
+def session_user(session: SessionBase) -> User | None:
+    """The user of a session via Django's ``get_user`` (checks the password-hash in it)."""
+    user = get_session_user(session)
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def logout(request: HttpRequest, token: str) -> bool:
+    """End the session behind ``token`` with allauth's logout flow; False if there was none."""
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not session_rules.is_well_formed_token(token) or not store().exists(token):
+        return False
+    session = store(session_key=token)
+    request.session = session
+    request.user = get_session_user(session) or AnonymousUser()
+    with request_context(request):
+        logout_flow.logout(request, show_message=False)
+    # Django's logout flushes the session; drop what may remain (an anonymous session).
+    end_session_by_key(token)
+    return True
+
+
+def end_session_by_key(token: str) -> None:
+    """Delete one session from the store and allauth's per-user session list."""
+    from importlib import import_module
+
+    import_module(settings.SESSION_ENGINE).SessionStore().delete(token)
+    UserSession.objects.filter(session_key=token).delete()
+
+
+def end_all_sessions(user: User) -> int:
+    """End every session allauth.usersessions knows for ``user``; return how many."""
+    ended = 0
+    for user_session in UserSession.objects.filter(user_id=user.pk):
+        user_session.end()
+        ended += 1
+    return ended
+
+
+def session_expiry(session: SessionBase) -> datetime | None:
+    """When the session ends at the latest if left alone (idle and absolute timeouts)."""
+    return session_rules.expires_at(session)
+
+
+# --- Password reset and change --------------------------------------------------------------
+class _RecordingTokenGenerator:
+    """Wraps the configured generator so the flow's token is handed back to Python callers."""
+
+    def __init__(self) -> None:
+        self.inner = account_settings.PASSWORD_RESET_TOKEN_GENERATOR()
+        self.tokens: list[tuple[Any, str]] = []
+
+    def make_token(self, user: Any) -> str:
+        token = self.inner.make_token(user)
+        self.tokens.append((user, token))
+        return token
+
+
+def send_password_reset(request: HttpRequest, email: str, users: list[User]) -> str | None:
+    """Run allauth's reset-request flow: a reset email for a known address, an "unknown account"
+    email otherwise. Returns the emailed token (``<uid>-<key>``) for a known address."""
+    from allauth.account.utils import user_pk_to_url_str
+
+    generator = _RecordingTokenGenerator()
+    with request_context(request):
+        password_reset_flow.request_password_reset(request, email, users[:1], generator)
+    if not generator.tokens:
+        return None
+    user, key = generator.tokens[0]
+    return f"{user_pk_to_url_str(user)}-{key}"
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The active user a reset token belongs to if it is valid, unexpired and unused, else None."""
+    if not isinstance(token, str) or "-" not in token or len(token) > 256:
+        return None
+    uid, key = token.split("-", 1)
+    form = UserTokenForm(data={"uidb36": uid, "key": key})
+    form.token_generator = account_settings.PASSWORD_RESET_TOKEN_GENERATOR()
+    try:
+        valid = form.is_valid()
+    except (ValueError, ValidationError):
+        return None
+    if not valid or form.reset_user is None or not form.reset_user.is_active:
+        return None
+    return form.reset_user
+
+
+def reset_password(request: HttpRequest, user: User, password: str) -> None:
+    """Set the new password the allauth way and finish the reset (clears the login-failure
+    counter, sends ``password_reset`` and the notification email; never logs the user in)."""
+    with request_context(request):
+        password_reset_flow.reset_password(user, password)
+        password_reset_flow.finalize_password_reset(request, user, email=user.email)
+
+
+def change_password(request: HttpRequest, user: User, password: str) -> None:
+    """Set the new password the allauth way (``password_changed`` signal, notification email)."""
+    request.user = user
+    with request_context(request):
+        password_change_flow.change_password(user, password)
+        password_change_flow.finalize_password_change(request, user)
+
+
+def check_password(request: HttpRequest, user: User, password: str) -> bool:
+    """Re-check a logged-in user's password, counted by the ``login_failed`` rate limit."""
+    with request_context(request):
+        try:
+            return get_account_adapter(request).reauthenticate(user, password)
+        except ValidationError as exc:
+            if exc.code == "too_many_login_attempts":
+                raise RateLimitedError("login_failed") from exc
+            raise

@@ -1,0 +1,254 @@
+"""DRF authentication classes: session tokens, service tokens and remote (introspected) sessions.
+
+- ``SessionTokenAuthentication``: for the identity owner (the user service). The session token
+  comes in ``X-Session-Token`` (allauth's app-client header) or ``Authorization: Bearer``.
+- ``ServiceTokenAuthentication``: a calling service's ``Authorization: Bearer <token>`` matched
+  in constant time against ``ACCEPTED_SERVICE_TOKENS``; ``request.user`` is a ``ServicePrincipal``.
+- ``RemoteSessionAuthentication``: for every other service. It asks the identity service's
+  ``/internal/v1/introspect`` (with ``SERVICE_AUTH_TOKEN``) and gives a ``RemoteUser``. Only
+  active answers are cached, for at most ``IDENTITY_CACHE_TTL`` seconds and never past the
+  session's own deadline. If the identity service cannot answer, it fails closed: 503
+  ``upstream_unavailable``, never 401 and never "let in".
+
+Tokens are never logged: log lines name the service or a short hash at most.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from accounts.exceptions import InvalidSessionError
+
+logger = logging.getLogger(__name__)
+
+INTROSPECT_PATH = "/internal/v1/introspect"
+CACHE_PREFIX = "accounts:introspect:"
+_MAX_TOKEN_LENGTH = 512
+
+
+def token_from_request(request: HttpRequest | Request) -> str | None:
+    """The session token of a request: ``X-Session-Token`` first, else ``Authorization: Bearer``."""
+    token = request.headers.get("X-Session-Token", "").strip()
+    if token:
+        return token
+    return bearer_token(request)
+
+
+def bearer_token(request: HttpRequest | Request) -> str | None:
+    """The credentials of ``Authorization: Bearer <token>``, if that is the header's scheme."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    credentials = credentials.strip()
+    return credentials or None
+
+
+@dataclass(frozen=True)
+class RemoteUser:
+    """An end user known to the identity service, as introspection described them."""
+
+    id: str
+    email: str = ""
+    roles: frozenset[str] = frozenset()
+    expires_at: str | None = None
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+    is_service: bool = False
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+    is_active: bool = True
+    is_staff: bool = False
+    is_superuser: bool = False
+
+    @property
+    def pk(self) -> str:
+        """Same as ``id`` (throttles and logs use ``pk``)."""
+        return self.id
+
+    def get_username(self) -> str:
+        """The email, as Django's user API expects."""
+        return self.email
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """Remote users have no local Django permissions; use roles."""
+        return False
+
+    def __str__(self) -> str:
+        return self.email or self.id
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    """A calling service, authenticated by its service token."""
+
+    name: str
+    roles: frozenset[str] = frozenset()
+    is_service: bool = True
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+    is_active: bool = True
+    is_staff: bool = False
+    is_superuser: bool = False
+
+    @property
+    def id(self) -> str:
+        """``service:<name>``: distinct from any user id."""
+        return f"service:{self.name}"
+
+    @property
+    def pk(self) -> str:
+        """Same as ``id``."""
+        return self.id
+
+    def get_username(self) -> str:
+        """The service's id."""
+        return self.id
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """Services have no Django permissions; views grant them access explicitly."""
+        return False
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def match_service_token(token: str | None) -> str | None:
+    """The name of the service whose accepted token this is, else None (constant time)."""
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    presented = token.encode()
+    found = None
+    # Compare against every entry, without stopping early, so timing says nothing about which
+    # (or whether any) token matched.
+    for name, expected in dict(settings.ACCEPTED_SERVICE_TOKENS).items():
+        if expected and hmac.compare_digest(presented, str(expected).encode()):
+            found = name
+    return found
+
+
+class ServiceTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <service token>`` from ``ACCEPTED_SERVICE_TOKENS``.
+
+    A bearer token that is not a service token is left to the next class (it may be a user's
+    session token); a view that only accepts services answers 401 when nothing matched.
+    """
+
+    def authenticate(self, request: Request) -> tuple[ServicePrincipal, None] | None:
+        name = match_service_token(bearer_token(request))
+        if name is None:
+            return None
+        return ServicePrincipal(name=name), None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="service"'
+
+
+class SessionTokenAuthentication(BaseAuthentication):
+    """A local session token (identity owner only): 401 ``invalid_session`` if it is not live."""
+
+    def authenticate(self, request: Request) -> tuple[Any, str] | None:
+        from accounts import services
+
+        token = token_from_request(request)
+        if not token:
+            return None
+        if request.headers.get("X-Session-Token") is None and match_service_token(token):
+            return None  # a service token in Authorization: left to ServiceTokenAuthentication
+        user = services.verify_session(token)
+        if user is None:
+            raise InvalidSessionError()
+        return user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class RemoteSessionAuthentication(BaseAuthentication):
+    """Session tokens checked by the identity service's introspection endpoint."""
+
+    def authenticate(self, request: Request) -> tuple[RemoteUser, str] | None:
+        token = token_from_request(request)
+        if not token:
+            return None
+        if len(token) > _MAX_TOKEN_LENGTH:
+            raise InvalidSessionError()
+        answer = self._introspect(token)
+        if not answer.get("active"):
+            raise InvalidSessionError()
+        user = answer.get("user") or {}
+        return (
+            RemoteUser(
+                id=str(user.get("id", "")),
+                email=str(user.get("email", "")),
+                roles=frozenset(user.get("roles") or ()),
+                expires_at=answer.get("expires_at"),
+                data=dict(user),
+            ),
+            token,
+        )
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+    @staticmethod
+    def cache_key(token: str) -> str:
+        """Cache key for a token: its SHA-256, so the cache never holds the token itself."""
+        return CACHE_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+
+    def _introspect(self, token: str) -> dict[str, Any]:
+        key = self.cache_key(token)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        answer = self._call_identity_service(token)
+        ttl = self._cache_ttl(answer)
+        if answer.get("active") and ttl > 0:
+            cache.set(key, answer, ttl)
+        return answer
+
+    def _cache_ttl(self, answer: dict[str, Any]) -> int:
+        ttl = int(settings.IDENTITY_CACHE_TTL)
+        expires_at = answer.get("expires_at")
+        if expires_at:
+            try:
+                remaining = datetime.fromisoformat(expires_at).timestamp() - time.time()
+            except (TypeError, ValueError):
+                return 0
+            ttl = min(ttl, int(remaining))
+        return max(ttl, 0)
+
+    def _call_identity_service(self, token: str) -> dict[str, Any]:
+        """POST the token to the identity service; any failure there is a 503, not a 401."""
+        from shared_core.clients import HTTPClient, ServiceError
+
+        client = HTTPClient(settings.IDENTITY_SERVICE_URL, auth_token=settings.SERVICE_AUTH_TOKEN)
+        try:
+            answer = client.post_json(INTROSPECT_PATH, json={"token": token})
+        except ServiceError as exc:
+            logger.warning("identity service introspection failed: %s", type(exc).__name__)
+            raise IdentityUnavailableError() from exc
+        data = answer.get("data", answer) if isinstance(answer, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("active"), bool):
+            logger.warning("identity service introspection answered an unexpected body")
+            raise IdentityUnavailableError()
+        return data
+
+
+class IdentityUnavailableError(exceptions.APIException):
+    """The identity service could not say whether a token is valid: fail closed."""
+
+    status_code = 503
+    default_code = "upstream_unavailable"
+    default_detail = "The identity service is unavailable; try again shortly."

@@ -1,0 +1,83 @@
+"""Request and response shapes of the accounts API (validation proper lives in services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.roles import roles_of
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user as the API shows it (to the user, admins and services)."""
+
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "display_name",
+            "timezone",
+            "roles",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_roles(self, user: User) -> list[str]:
+        return sorted(roles_of(user))
+
+
+def session_payload(session: Any) -> dict[str, Any]:
+    """What login and "who am I" answer: the token (login only), its deadline and the user."""
+    return {
+        "expires_at": session.expires_at.isoformat() if session.expires_at else None,
+        "user": UserSerializer(session.user).data,
+    }
+
+
+_password = {"write_only": True, "trim_whitespace": False, "max_length": 4096}
+
+
+class SignupSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(**_password)
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    timezone = serializers.CharField(required=False, max_length=64)
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(**_password)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=256)
+    new_password = serializers.CharField(**_password)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(**_password)
+    new_password = serializers.CharField(**_password)
+
+
+class IntrospectSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=512, trim_whitespace=False)
+
+
+class UserListQuerySerializer(serializers.Serializer):
+    email = serializers.CharField(required=False, max_length=254)
+    role = serializers.ChoiceField(required=False, choices=["admin", "agent", "customer"])

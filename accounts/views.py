@@ -1,0 +1,211 @@
+"""The accounts HTTP API: plain DRF views over ``accounts.services`` (envelope from apipatterns).
+
+Public auth endpoints take no authentication at all, so a stale token in a header never blocks
+a login; the previous token is still rotated away by ``services.login``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.authentication import (
+    ServiceTokenAuthentication,
+    SessionTokenAuthentication,
+    token_from_request,
+)
+from accounts.exceptions import UserNotFoundError
+from accounts.models import User, normalize_email
+from accounts.permissions import HasRole, IsLocalUser, IsService
+from accounts.roles import ADMIN, SERVICE, has_role
+from accounts.serializers import (
+    IntrospectSerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    SignupSerializer,
+    UserListQuerySerializer,
+    UserSerializer,
+    session_payload,
+)
+from apipatterns.pagination import PageNumberPagination
+
+SIGNUP_ACCEPTED = "If this email can be used, the account is ready: log in to continue."
+RESET_SENT = "If an account uses this email, we sent it a link to reset the password."
+
+
+def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class _PublicView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+
+class _UserView(APIView):
+    authentication_classes = [SessionTokenAuthentication]
+    permission_classes = [IsAuthenticated, IsLocalUser]
+
+
+class SignupView(_PublicView):
+    """POST: create an account. Known and new emails get the same answer (no enumeration)."""
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        data = _valid(SignupSerializer, request.data)
+        email, password = data.pop("email"), data.pop("password")
+        services.signup(email, password, data, request=request._request)
+        return Response(
+            {"email": normalize_email(email), "detail": SIGNUP_ACCEPTED},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LoginView(_PublicView):
+    """POST {email, password}: a new session token (send it as ``X-Session-Token``)."""
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        data = _valid(LoginSerializer, request.data)
+        session = services.login(
+            data["email"],
+            data["password"],
+            request=request._request,
+            previous_token=token_from_request(request),
+        )
+        return Response({"token": session.token, **session_payload(session)})
+
+
+class LogoutView(_UserView):
+    """POST: end this session now."""
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        services.logout(request.auth, request=request._request)
+        return Response({"detail": "Logged out."})
+
+
+class SessionView(_UserView):
+    """GET: who am I, and until when is this session valid if left idle."""
+
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        session = services.get_session(request.auth)
+        if session is None:  # ended between authentication and now
+            raise UserNotFoundError()
+        return Response(session_payload(session))
+
+
+class PasswordResetView(_PublicView):
+    """POST {email}: email a reset link. Same answer for every well-formed email."""
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        data = _valid(PasswordResetSerializer, request.data)
+        services.request_password_reset(data["email"], request=request._request)
+        return Response({"detail": RESET_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(_PublicView):
+    """POST {token, new_password}: set the password; every session ends; no login."""
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        data = _valid(PasswordResetConfirmSerializer, request.data)
+        services.reset_password(data["token"], data["new_password"], request=request._request)
+        return Response({"detail": "Password changed. Log in with the new password."})
+
+
+class PasswordChangeView(_UserView):
+    """POST {current_password, new_password}: every session (this one too) ends."""
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        data = _valid(PasswordChangeSerializer, request.data)
+        services.change_password(
+            request.user, data["current_password"], data["new_password"], request=request._request
+        )
+        return Response({"detail": "Password changed. Log in with the new password."})
+
+
+class MeView(_UserView):
+    """GET / PATCH the caller's own profile."""
+
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+    def patch(self, request: Request, **kwargs: Any) -> Response:
+        user = services.update_user(request.user.pk, _body(request))
+        return Response(UserSerializer(user).data)
+
+
+def _body(request: Request) -> Any:
+    data = request.data
+    return data.dict() if hasattr(data, "dict") else data
+
+
+class UserDetailView(APIView):
+    """GET a user (self, an admin or a service); PATCH a profile (self or an admin).
+
+    Anyone else gets 404, the same as for an id that does not exist.
+    """
+
+    authentication_classes = [ServiceTokenAuthentication, SessionTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def _may_read(self, request: Request, user_id: Any) -> bool:
+        principal = request.user
+        return (
+            has_role(principal, SERVICE)
+            or has_role(principal, ADMIN)
+            or (str(principal.pk) == str(user_id))
+        )
+
+    def get(self, request: Request, user_id: Any, **kwargs: Any) -> Response:
+        if not self._may_read(request, user_id):
+            raise UserNotFoundError()
+        return Response(UserSerializer(services.get_user(user_id)).data)
+
+    def patch(self, request: Request, user_id: Any, **kwargs: Any) -> Response:
+        principal = request.user
+        if principal.is_service or not (
+            has_role(principal, ADMIN) or str(principal.pk) == str(user_id)
+        ):
+            raise UserNotFoundError()
+        return Response(UserSerializer(services.update_user(user_id, _body(request))).data)
+
+
+class UserListView(generics.ListAPIView):
+    """GET users (admins and services), paginated; ``?email=`` and ``?role=`` filter."""
+
+    authentication_classes = [ServiceTokenAuthentication, SessionTokenAuthentication]
+    permission_classes = [HasRole(ADMIN, SERVICE)]
+    serializer_class = UserSerializer
+    pagination_class = PageNumberPagination
+
+    def get_queryset(self) -> QuerySet[User]:
+        filters = _valid(UserListQuerySerializer, self.request.query_params)
+        queryset = User.objects.order_by("created_at", "id")
+        if filters.get("email"):
+            queryset = queryset.filter(email=normalize_email(filters["email"]))
+        if filters.get("role"):
+            queryset = queryset.filter(groups__name=filters["role"])
+        return queryset.prefetch_related("groups")
+
+
+class IntrospectView(APIView):
+    """POST {token} (services only): is this session token live, and whose is it?"""
+
+    authentication_classes = [ServiceTokenAuthentication]
+    permission_classes = [IsService]
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        data = _valid(IntrospectSerializer, request.data)
+        session = services.get_session(data["token"])
+        if session is None:
+            return Response({"active": False, "user": None, "expires_at": None})
+        return Response({"active": True, **session_payload(session)})
