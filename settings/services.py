@@ -18,9 +18,9 @@ def service_database(slug: str) -> dict[str, dict[str, Any]]:
     SQLite gets WAL mode, ``BEGIN IMMEDIATE`` and a busy timeout, because a threaded server
     writing to one file otherwise fails with "database is locked" under concurrent requests.
     """
-    config: dict[str, Any] = env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / f'{slug}.sqlite3'}"
-    )
+    # An empty DATABASE_URL counts as unset (a blank line copied from .env.example).
+    url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / f'{slug}.sqlite3'}"
+    config: dict[str, Any] = env.db_url_config(url)
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
     config["CONN_HEALTH_CHECKS"] = True
     if config["ENGINE"] == "django.db.backends.sqlite3" and config["NAME"] != ":memory:":
@@ -41,6 +41,8 @@ def service_caches(service_name: str) -> dict[str, dict[str, Any]]:
     The services may share one Redis database; the prefix keeps their keys (throttle counters,
     cached introspections) apart.
     """
-    config: dict[str, Any] = env.cache_url("CACHE_URL", default="locmemcache://")
+    config: dict[str, Any] = env.cache_url_config(
+        env.str("CACHE_URL", default="") or "locmemcache://"
+    )
     config.setdefault("KEY_PREFIX", service_name)
     return {"default": config}

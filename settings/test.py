@@ -19,3 +19,13 @@ WHITENOISE_AUTOREFRESH = True
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.apitest"]  # noqa: F405
 # Models the soft-delete tests run against (tests only, never shipped).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.softdelete"]  # noqa: F405
+
+# The demo services' domain apps, so their models and views are tested in this one test database
+# (the services themselves run with their own settings modules).
+INSTALLED_APPS = [
+    *INSTALLED_APPS,  # noqa: F405
+    "services.ticket_service.tickets",
+    "services.file_service.files",
+]
+TICKET_SERVICE_URL = "http://127.0.0.1:8002"
+FILE_UPLOAD_MAX_SIZE = 1024 * 1024

@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db
 
 
 def introspect(api, token):
-    response = api.post("/internal/v1/introspect", {"token": token}, format="json", **service_auth())
+    response = api.post(
+        "/internal/v1/introspect", {"token": token}, format="json", **service_auth()
+    )
     assert response.status_code == 200, response.content
     return response.json()["data"]
 

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 
 from shared_core.clients import HTTPClient, ServiceHTTPError
-
-
-@lru_cache(maxsize=4)
-def _client(base_url: str) -> HTTPClient:
-    # One pooled client per base URL for the life of the process (thread-safe, see HTTPClient).
-    return HTTPClient(base_url, service_name=settings.SERVICE_NAME)
+from shared_core.service_clients import client_for
 
 
 def ticket_service() -> HTTPClient:
     """The client for the ticket service at ``TICKET_SERVICE_URL``."""
-    return _client(settings.TICKET_SERVICE_URL)
+    return client_for(settings.TICKET_SERVICE_URL)
 
 
 def visible_ticket(ticket_id: UUID | str, user: Any) -> dict[str, Any] | None:

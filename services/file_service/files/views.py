@@ -20,11 +20,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsEndUser
+from accounts.roles import ADMIN, AGENT, has_role
 from apipatterns.exceptions import PayloadTooLarge
 from apipatterns.query import validate_query
 from services.file_service.files import tickets
 from services.file_service.files.models import StoredFile
-from services.file_service.files.permissions import IsEndUser, is_staff_user
 from services.file_service.files.serializers import (
     FileListQuerySerializer,
     StoredFileSerializer,
@@ -92,9 +93,9 @@ class FileDetailView(APIView):
 
     def delete(self, request: Request, pk: Any) -> Response:
         record = _visible_file(request, pk)
-        if str(record.uploaded_by) != str(request.user.id) and not is_staff_user(
-            request.user.roles
-        ):
+        user = request.user
+        is_uploader = str(record.uploaded_by) == str(user.id)
+        if not (is_uploader or has_role(user, AGENT) or has_role(user, ADMIN)):
             raise PermissionDenied(_("Only the uploader, agents and admins delete a file."))
         record.delete()  # BaseModel: a soft delete; the stored bytes stay for a restore
         return Response(status=status.HTTP_204_NO_CONTENT)

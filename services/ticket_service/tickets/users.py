@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 
 from shared_core.clients import HTTPClient, ServiceHTTPError
-
-
-@lru_cache(maxsize=4)
-def _client(base_url: str) -> HTTPClient:
-    # One pooled client per base URL for the life of the process (thread-safe, see HTTPClient).
-    return HTTPClient(base_url, service_name=settings.SERVICE_NAME)
+from shared_core.service_clients import client_for
 
 
 def user_service() -> HTTPClient:
     """The client for the user service at ``IDENTITY_SERVICE_URL``."""
-    return _client(settings.IDENTITY_SERVICE_URL)
+    return client_for(settings.IDENTITY_SERVICE_URL)
 
 
 def fetch_user(user_id: UUID | str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ Everyone else's ticket answers 404, exactly like a ticket that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -18,9 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsEndUser, IsService
+from accounts.roles import ADMIN, AGENT
 from apipatterns.query import validate_query
 from services.ticket_service.tickets.models import Comment, Ticket, TicketPriority
-from services.ticket_service.tickets.permissions import IsEndUser, IsService, is_staff_user
 from services.ticket_service.tickets.serializers import (
     CommentSerializer,
     InternalTicketQuerySerializer,
@@ -29,12 +31,19 @@ from services.ticket_service.tickets.serializers import (
     TicketSerializer,
 )
 
+#: Roles that see and manage every ticket (customers see the ones they reported).
+STAFF_ROLES = frozenset({AGENT, ADMIN})
 #: Fields only agents and admins may change after creation.
 STAFF_ONLY_FIELDS = ("status", "assignee_id")
 _PRIORITY_RANK = Case(
     *(When(priority=value, then=Value(rank)) for rank, value in enumerate(TicketPriority.values)),
     output_field=IntegerField(),
 )
+
+
+def is_staff_user(roles: Iterable[str]) -> bool:
+    """Agents and admins see every ticket."""
+    return not STAFF_ROLES.isdisjoint(roles)
 
 
 def visible_tickets(queryset: QuerySet[Ticket], user_id: Any, roles: set[str]) -> QuerySet[Ticket]:

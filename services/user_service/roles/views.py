@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.authentication import SessionTokenAuthentication
-from accounts.permissions import HasRole
-from accounts.roles import ADMIN, ROLES, assign_role, remove_role, roles_of
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from accounts.authentication import SessionTokenAuthentication
+from accounts.permissions import HasRole
+from accounts.roles import ADMIN, ROLES, assign_role, remove_role, roles_of
 
 
 class RoleSerializer(serializers.Serializer):
