@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     *INSTALLED_APPS,  # noqa: F405
     "services.ticket_service.tickets",
     "services.file_service.files",
+    "services.user_service.roles",
 ]
 TICKET_SERVICE_URL = "http://127.0.0.1:8002"
 FILE_UPLOAD_MAX_SIZE = 1024 * 1024

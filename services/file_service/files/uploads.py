@@ -17,18 +17,23 @@ from services.file_service.files.models import StoredFile
 _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MAX_NAME_LENGTH = 200
+# Control, format (bidi overrides, zero-width), surrogate, private-use and unassigned characters,
+# and the line and paragraph separators: nothing a file name needs, all of them log/header tricks.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def safe_original_name(name: str | None) -> str:
     """The client's file name, reduced to something safe to keep and to send back.
 
     Only the last path component survives (``../../etc/passwd`` → ``passwd``, ``C:\\x\\y.txt`` →
-    ``y.txt``); control and format characters (newlines, NUL, bidi overrides) are dropped; the
+    ``y.txt``); control, format and line-separator characters (newlines, NUL, bidi overrides)
+    are dropped; the
     result is at most 200 characters, keeping the extension, and never empty or a dot name.
     """
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    name = name.strip().strip(".")
     if len(name) > MAX_NAME_LENGTH:
         stem, dot, ext = name.rpartition(".")
         ext = ext[:20] if dot and stem else ""

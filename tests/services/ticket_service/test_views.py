@@ -22,6 +22,7 @@ def user_service(httpserver, settings):
     """A local HTTP server answering GET /api/v1/users/{id} like the user service."""
     settings.IDENTITY_SERVICE_URL = httpserver.url_for("/")
     settings.HTTP_CLIENT_RETRIES = 0
+    settings.SERVICE_AUTH_TOKEN = "ticket-service-token"
     return httpserver
 
 
@@ -40,7 +41,7 @@ def test_customer_creates_a_ticket_assigned_to_an_agent(user_service, customer, 
     assert body["reporter_id"] == customer.id and body["assignee_id"] == agent.id
     assert body["status"] == "open" and body["priority"] == "normal"
     (request, _response) = user_service.log[0]
-    assert request.headers["Authorization"].startswith("Bearer ")  # the service token
+    assert request.headers["Authorization"] == "Bearer ticket-service-token"
     assert request.headers["X-Request-ID"] == response.headers["X-Request-ID"]
 
 
