@@ -1,6 +1,7 @@
 """drf-spectacular postprocessing: the envelope and the problem schema on every operation.
 
-Wired in ``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``. For every operation served by a view
+Wired by ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "apipatterns.openapi.AutoSchema"`` and
+``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``. For every operation served by a view
 that renders with the envelope, each 2xx JSON body schema ``S`` becomes
 ``{"data": S, "meta": ResponseMeta}`` (paginated lists already are envelopes: the pagination
 classes describe them). Every operation gets ``application/problem+json`` ``Problem`` responses
@@ -13,9 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular import openapi
+
 from apipatterns.problems import PROBLEM_CONTENT_TYPE, status_title
 from apipatterns.renderers import EnvelopeJSONRenderer
 
+ENVELOPE_MARK = "x-apipatterns-envelope"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 META_REF = {"$ref": "#/components/schemas/ResponseMeta"}
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -63,15 +67,30 @@ RESPONSE_META_SCHEMA: dict[str, Any] = {
 }
 
 
-def _enveloped_operations(generator: Any) -> set[tuple[str, str]]:
-    """``(path, method)`` of operations whose view renders with the envelope renderer."""
-    found: set[tuple[str, str]] = set()
-    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
-        view_class = getattr(callback, "cls", None)
-        renderers = getattr(view_class, "renderer_classes", ()) or ()
-        if any(issubclass(r, EnvelopeJSONRenderer) for r in renderers if isinstance(r, type)):
-            found.add((path, method.lower()))
-    return found
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's ``AutoSchema`` that marks operations whose view renders the envelope.
+
+    The mark (an ``x-`` key) tells :func:`envelope_postprocessing_hook` which 2xx bodies to
+    wrap; the hook removes it again.
+    """
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        renderers = getattr(self.view, "renderer_classes", ()) or ()
+        if operation is not None and any(
+            isinstance(r, type) and issubclass(r, EnvelopeJSONRenderer) for r in renderers
+        ):
+            operation[ENVELOPE_MARK] = True
+        return operation
+
+    def get_paginated_name(self, serializer_name: str) -> str:
+        # Page-number and cursor envelopes differ: one component name each.
+        from rest_framework.pagination import CursorPagination
+
+        name = super().get_paginated_name(serializer_name)
+        if isinstance(self._get_paginator(), CursorPagination):
+            return f"Cursor{name}"
+        return name
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -81,8 +100,8 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
 
 
-def _wrap(schema: dict[str, Any]) -> dict[str, Any]:
-    if schema.get("x-apipatterns-envelope"):
+def _wrap(schema: dict[str, Any], ready: set[str]) -> dict[str, Any]:
+    if schema.pop(ENVELOPE_MARK, False) or schema.get("$ref") in ready:
         return schema
     return {
         "type": "object",
@@ -99,21 +118,27 @@ def envelope_postprocessing_hook(
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["ProblemError"] = PROBLEM_ERROR_SCHEMA
     schemas["ResponseMeta"] = RESPONSE_META_SCHEMA
-    enveloped = _enveloped_operations(generator)
+    # Paginated list components are envelopes already (see apipatterns.pagination).
+    ready = {
+        f"#/components/schemas/{name}"
+        for name, component in schemas.items()
+        if isinstance(component, dict) and component.pop(ENVELOPE_MARK, False)
+    }
 
-    for path, item in result.get("paths", {}).items():
+    for item in result.get("paths", {}).values():
         for method, operation in item.items():
             if method not in METHODS:
                 continue
+            enveloped = operation.pop(ENVELOPE_MARK, False)
             responses = operation.setdefault("responses", {})
             for status_key, response in responses.items():
                 status = str(status_key)
                 if status[:1] in "45":
                     response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}}
-                elif status.startswith("2") and (path, method) in enveloped:
+                elif status.startswith("2") and enveloped:
                     media = response.get("content", {}).get("application/json")
                     if media and "schema" in media:
-                        media["schema"] = _wrap(media["schema"])
+                        media["schema"] = _wrap(media["schema"], ready)
             extra = COMMON_ERRORS + (BODY_ERRORS if "requestBody" in operation else ())
             for status in extra:
                 responses.setdefault(str(status), _problem_response(status))

@@ -14,6 +14,7 @@ import re
 import threading
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import CacheKeyWarning, caches
@@ -164,16 +165,25 @@ class DownstreamService(HealthCheck):
 
     def run(self) -> None:
         seconds = self.timeout.total_seconds()
-        client = clients.HTTPClient(
-            self.url,
-            timeout=seconds,
-            deadline=seconds,
-            retries=0,
-            circuit_breaker=False,
-            service_name=getattr(settings, "SERVICE_NAME", None),
-        )
         try:
-            client.get("")
+            # HTTPClient joins paths under its base URL with a trailing slash ("/health/"), so
+            # the base is the origin and the health URL's path (and query) is the path called.
+            parts = urlsplit(self.url)
+            path = parts.path.lstrip("/") + (f"?{parts.query}" if parts.query else "")
+            client = clients.HTTPClient(
+                f"{parts.scheme}://{parts.netloc}/",
+                timeout=seconds,
+                deadline=seconds,
+                retries=0,
+                circuit_breaker=False,
+                service_name=getattr(settings, "SERVICE_NAME", None),
+            )
+        except ValueError as e:
+            # Not an absolute http(s) URL, or one holding credentials (the system check says so
+            # at start-up too); the message of e quotes the URL, so it is not shown.
+            raise ServiceUnavailable(f"{self.name} has an invalid health URL") from e
+        try:
+            client.get(path)
         except clients.ServiceTimeoutError as e:
             raise ServiceUnavailable(f"{self.name} did not answer within {seconds:g} s") from e
         except clients.ServiceConnectionError as e:
@@ -183,9 +193,7 @@ class DownstreamService(HealthCheck):
         except clients.ServiceError as e:
             raise ServiceUnavailable(f"{self.name} failed ({type(e).__name__})") from e
         finally:
-            close = getattr(client, "close", None)
-            if close is not None:
-                close()
+            client.close()
 
 
 def readiness_checks() -> list[tuple[type[HealthCheck], dict[str, Any]]]:

@@ -26,8 +26,16 @@ def check_healthcheck_settings(app_configs: Any = None, **kwargs: Any) -> list[C
     else:
         for name, url in dependencies.items():
             parts = urlsplit(url) if isinstance(url, str) else None
-            valid = parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
-            if not name or not valid:
+            valid = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+            if valid and (parts.username or parts.password):
+                errors.append(
+                    Error(
+                        f"HEALTHCHECK_DEPENDENCIES[{name!r}] holds credentials in its URL.",
+                        hint="Health endpoints need none; HTTPClient sends SERVICE_AUTH_TOKEN.",
+                        id="healthchecks.E004",
+                    )
+                )
+            elif not name or not valid:
                 errors.append(
                     Error(
                         f"HEALTHCHECK_DEPENDENCIES[{name!r}] is not an http(s) URL.",

@@ -167,8 +167,12 @@ class Upstream(APIView):
         raise UPSTREAM_ERRORS[kind]
 
 
+class ApiTestScopedThrottle(ScopedRateThrottle):
+    THROTTLE_RATES = {"apitest": "3/min"}
+
+
 class ScopedThrottled(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ApiTestScopedThrottle]
     throttle_scope = "apitest"
 
     def get(self, request):

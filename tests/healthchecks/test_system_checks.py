@@ -43,6 +43,11 @@ def test_each_dependency_needs_a_name_and_an_http_url(settings, value):
     assert ids(settings) == ["healthchecks.E002"]
 
 
+def test_credentials_in_a_dependency_url_are_refused(settings):
+    settings.HEALTHCHECK_DEPENDENCIES = {"svc": "http://u:pw-s3cret@host/health"}
+    assert ids(settings) == ["healthchecks.E004"]
+
+
 def test_the_error_does_not_echo_the_url(settings):
     settings.HEALTHCHECK_DEPENDENCIES = {"svc": "ftp://u:pw-s3cret@host/"}
     (message,) = check_healthcheck_settings()

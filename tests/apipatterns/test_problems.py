@@ -1,0 +1,119 @@
+"""apipatterns.problems: JSON pointers, error flattening and the problem body."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from rest_framework.exceptions import ErrorDetail
+
+from apipatterns.problems import (
+    build_problem,
+    django_validation_items,
+    flatten_errors,
+    json_pointer,
+    problem_json_response,
+)
+from shared_core.request_id import request_id_context
+
+
+@pytest.mark.parametrize(
+    ("path", "pointer"),
+    [
+        ((), "#"),
+        (("items", 1, "email"), "#/items/1/email"),
+        (("a/b",), "#/a~1b"),
+        (("m~n",), "#/m~0n"),
+        (("~/",), "#/~0~1"),
+        (("~1",), "#/~01"),  # "~1" literally: escaped ~ then 1, not a slash
+        (("first name",), "#/first%20name"),
+        (("",), "#/"),
+        (("é",), "#/%C3%A9"),
+        (("100%",), "#/100%25"),
+    ],
+)
+def test_json_pointer_escapes_per_rfc_6901(path, pointer):
+    assert json_pointer(path) == pointer
+
+
+def test_flatten_nested_lists_and_dicts():
+    detail = {
+        "customer": [ErrorDetail("This field is required.", code="required")],
+        "items": [{}, {"email": [ErrorDetail("Enter a valid email address.", code="invalid")]}],
+        "non_field_errors": [ErrorDetail("Bad order.", code="bad_order")],
+        "tags": {2: [ErrorDetail("Not valid.", code="invalid")]},
+        "address": {"non_field_errors": [ErrorDetail("Incomplete.", code="incomplete")]},
+    }
+    assert flatten_errors(detail) == [
+        {"code": "required", "detail": "This field is required.", "pointer": "#/customer"},
+        {"code": "invalid", "detail": "Enter a valid email address.", "pointer": "#/items/1/email"},
+        {"code": "bad_order", "detail": "Bad order.", "pointer": "#"},
+        {"code": "invalid", "detail": "Not valid.", "pointer": "#/tags/2"},
+        {"code": "incomplete", "detail": "Incomplete.", "pointer": "#/address"},
+    ]
+
+
+def test_flatten_plain_strings_get_code_invalid():
+    assert flatten_errors({"a": ["oops"]}) == [
+        {"code": "invalid", "detail": "oops", "pointer": "#/a"}
+    ]
+
+
+def test_flatten_as_parameters():
+    detail = {"page": [ErrorDetail("Must be positive.", code="min_value")]}
+    assert flatten_errors(detail, parameters=True) == [
+        {"code": "min_value", "detail": "Must be positive.", "parameter": "page"}
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 100, 10_000])
+def test_flatten_keeps_every_error(count):
+    detail = {f"field{i}": [ErrorDetail("Required.", code="required")] for i in range(count)}
+    items = flatten_errors(detail)
+    assert len(items) == count
+    assert items[-1]["pointer"] == f"#/field{count - 1}"
+
+
+def test_django_validation_error_items():
+    exc = ValidationError(
+        {
+            "quantity": ValidationError("Must be at least %(min)s.", code="min", params={"min": 1}),
+            NON_FIELD_ERRORS: ValidationError("Inconsistent.", code="inconsistent"),
+        }
+    )
+    assert django_validation_items(exc) == [
+        {"code": "min", "detail": "Must be at least 1.", "pointer": "#/quantity"},
+        {"code": "inconsistent", "detail": "Inconsistent.", "pointer": "#"},
+    ]
+    assert django_validation_items(ValidationError(["one", "two"])) == [
+        {"code": "invalid", "detail": "one", "pointer": "#"},
+        {"code": "invalid", "detail": "two", "pointer": "#"},
+    ]
+
+
+def test_build_problem_has_every_member(settings):
+    with request_id_context("abc-123"):
+        body = build_problem(404)
+    assert body == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "The requested resource was not found.",
+        "code": "not_found",
+        "request_id": "abc-123",
+        "errors": [],
+    }
+    settings.API_PROBLEM_TYPE_BASE = "https://docs.example.com/problems/"
+    assert build_problem(409)["type"] == "https://docs.example.com/problems/conflict"
+
+
+def test_unknown_status_still_gets_a_code():
+    assert build_problem(599)["code"] == "internal_error"
+    assert build_problem(418)["code"] == "error"
+
+
+def test_problem_json_response():
+    response = problem_json_response(409, "conflict", headers={"Retry-After": "3"})
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Retry-After"] == "3"
+    assert b'"code":"conflict"' in response.content

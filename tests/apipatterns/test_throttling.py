@@ -1,0 +1,98 @@
+"""apipatterns.throttling: 429 with an integer Retry-After ≥ 1 that the body repeats."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.test import RequestFactory
+
+from apipatterns.throttling import AnonRateThrottle, UserRateThrottle
+from tests.apipatterns.conftest import envelope, problem
+
+pytestmark = [pytest.mark.urls("tests.apitest.urls"), pytest.mark.django_db]
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def shared_cache(request, settings):
+    """Run against local memory and against a real Redis (what production uses)."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        }
+    cache.clear()
+    yield request.param
+    cache.clear()
+
+
+def test_throttled_request_has_matching_header_and_body(client, shared_cache):
+    for _ in range(3):
+        envelope(client.get("/drf/scoped-throttle"))
+    response = client.get("/drf/scoped-throttle")
+    body = problem(response, 429, "throttled")
+    retry_after = response["Retry-After"]
+    assert retry_after.isdigit()
+    assert 1 <= int(retry_after) <= 60
+    assert body["retry_after"] == int(retry_after)
+
+
+def test_counters_live_in_the_shared_cache(client, shared_cache):
+    for _ in range(3):
+        envelope(client.get("/drf/scoped-throttle"))
+    # Another "process" sees the same counters: only the cache is shared.
+    keys = [k for k in ["throttle_apitest_127.0.0.1"] if cache.get(k)]
+    assert keys and len(cache.get(keys[0])) == 3
+    cache.clear()
+    envelope(client.get("/drf/scoped-throttle"))
+
+
+def test_unknown_wait_still_gives_retry_after_of_one(client):
+    response = client.get("/drf/unknown-wait-throttle")
+    body = problem(response, 429, "throttled")
+    assert response["Retry-After"] == "1" and body["retry_after"] == 1
+
+
+def _anon_request(**meta):
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9", **meta)
+    request.user = AnonymousUser()
+    return request
+
+
+def test_wait_is_never_none_after_the_rate_was_lowered(shared_cache):
+    class Five(AnonRateThrottle):
+        rate = "5/min"
+
+    class Two(AnonRateThrottle):
+        rate = "2/min"
+
+    request = _anon_request()
+    for _ in range(5):
+        assert Five().allow_request(request, None)
+    lowered = Two()
+    assert not lowered.allow_request(request, None)
+    wait = lowered.wait()
+    assert wait is not None and wait == int(wait) and 1 <= wait <= 60
+
+
+@pytest.mark.parametrize(
+    ("user", "ident"),
+    [
+        (SimpleNamespace(is_authenticated=True, pk=7, id=7), "7"),
+        (SimpleNamespace(is_authenticated=True, id="remote-42"), "remote-42"),
+        (
+            SimpleNamespace(is_authenticated=True, id="ticket-service", is_service=True),
+            "service:ticket-service",
+        ),
+    ],
+)
+def test_user_throttle_keys_remote_users_and_services(user, ident):
+    request = SimpleNamespace(user=user, META={"REMOTE_ADDR": "10.0.0.1"})
+    assert UserRateThrottle().get_cache_key(request, None) == f"throttle_user_{ident}"
+
+
+def test_spoofed_forwarded_for_does_not_change_the_anonymous_key():
+    request = _anon_request(HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert AnonRateThrottle().get_cache_key(request, None) == "throttle_anon_10.0.0.9"
