@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -48,19 +47,43 @@ def test_gives_up_after_its_timeout_without_leaking_the_password(closed_port):
 
 def test_waits_until_the_database_appears(tmp_path):
     # SQLite cannot open a file in a directory that does not exist yet: the "database" comes up
-    # when the directory is created, a second after the command started.
+    # when the test creates the directory, after the command has reported a failed attempt.
     directory = tmp_path / "later"
-    url = f"sqlite:///{directory / 'db.sqlite3'}"
-    timer = threading.Timer(1.0, directory.mkdir)
-    timer.start()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "wait_for_db",
+            "--timeout",
+            "60",
+            "--interval",
+            "0.2",
+            "-v",
+            "2",
+        ],
+        env=process_env(
+            DJANGO_SETTINGS_MODULE="settings.test",
+            DATABASE_URL=f"sqlite:///{directory / 'db.sqlite3'}",
+        ),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        result = run_command("--timeout", "30", "--interval", "0.2", DATABASE_URL=url)
+        first_failure = process.stderr.readline()
+        assert "Database 'default' not ready yet: OperationalError" in first_failure
+        directory.mkdir()
+        stdout, _ = process.communicate(timeout=60)
     finally:
-        timer.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
-    assert result.returncode == 0, result.stderr
-    attempts = int(result.stdout.split("(attempt ")[1].split(")")[0])
-    assert attempts > 1, result.stdout
+    assert process.returncode == 0
+    attempts = int(stdout.split("(attempt ")[1].split(")")[0])
+    assert attempts > 1, stdout
 
 
 @pytest.mark.parametrize(
