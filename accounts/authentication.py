@@ -15,6 +15,7 @@ Tokens are never logged: log lines name the service or a short hash at most.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -34,7 +35,7 @@ from accounts.exceptions import InvalidSessionError
 
 logger = logging.getLogger(__name__)
 
-INTROSPECT_PATH = "/internal/v1/introspect"
+INTROSPECT_PATH = "internal/v1/introspect"
 CACHE_PREFIX = "accounts:introspect:"
 _MAX_TOKEN_LENGTH = 512
 
@@ -231,11 +232,11 @@ class RemoteSessionAuthentication(BaseAuthentication):
 
     def _call_identity_service(self, token: str) -> dict[str, Any]:
         """POST the token to the identity service; any failure there is a 503, not a 401."""
-        from shared_core.clients import HTTPClient, ServiceError
+        from shared_core.clients import ServiceError
 
-        client = HTTPClient(settings.IDENTITY_SERVICE_URL, auth_token=settings.SERVICE_AUTH_TOKEN)
+        client = _identity_client(settings.IDENTITY_SERVICE_URL, settings.SERVICE_AUTH_TOKEN)
         try:
-            answer = client.post_json(INTROSPECT_PATH, json={"token": token})
+            answer = client.post_json(INTROSPECT_PATH, {"token": token})
         except ServiceError as exc:
             logger.warning("identity service introspection failed: %s", type(exc).__name__)
             raise IdentityUnavailableError() from exc
@@ -244,6 +245,23 @@ class RemoteSessionAuthentication(BaseAuthentication):
             logger.warning("identity service introspection answered an unexpected body")
             raise IdentityUnavailableError()
         return data
+
+
+@functools.lru_cache(maxsize=8)
+def _identity_client(base_url: str, auth_token: str) -> Any:
+    """One shared client (connection pool) per identity URL and token.
+
+    Authentication sits in front of every request, so it fails fast: one retry and a deadline of
+    at most 5 s, after which the request is answered 503 rather than held up.
+    """
+    from shared_core.clients import HTTPClient
+
+    return HTTPClient(
+        base_url,
+        auth_token=auth_token,
+        retries=1,
+        deadline=min(float(settings.HTTP_CLIENT_DEADLINE), 5.0),
+    )
 
 
 class IdentityUnavailableError(exceptions.APIException):
