@@ -23,9 +23,10 @@ turn off: nothing is fetched in the first place). The ``on_delete`` rules, for a
 
 A restore clears ``deleted_at`` on the chosen rows and then, level by level, on the children that
 were deleted *in the same batch as their parent* (``child.deletion_batch = parent.deletion_batch``),
-so a child that had been deleted on its own earlier stays deleted. ``deletion_batch`` is kept on a
-restored row (it only means something while ``deleted_at`` is set; the next soft delete overwrites
-it).
+so a child that had been deleted on its own earlier stays deleted. Rows deleted by different
+operations are restored one batch at a time (one cascade pass per distinct batch).
+``deletion_batch`` is kept on a restored row (it only means something while ``deleted_at`` is
+set; the next soft delete overwrites it).
 
 Rows are loaded only when a signal receiver is connected for a model (see
 :mod:`shared_core.signals`); then that model's step becomes SELECT + pre-signals + UPDATE by primary
@@ -47,9 +48,7 @@ from django.db.models import (
     CASCADE,
     PROTECT,
     RESTRICT,
-    Exists,
     Model,
-    OuterRef,
     ProtectedError,
     Q,
     QuerySet,
@@ -57,6 +56,7 @@ from django.db.models import (
 )
 from django.db.models.deletion import get_candidate_relations_to_delete
 from django.db.models.fields.related import ForeignObject
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shared_core import signals
@@ -321,13 +321,26 @@ def restore(queryset: QuerySet, instance: BaseModel | None = None) -> DeleteResu
     model = queryset.model
     op = _Operation(using=queryset.db)
     deleted = queryset.filter(deleted_at__isnull=False)
+    cascade = bool(_cascade_relations(model))
     try:
-        if not (_cascade_relations(model) or _has_receivers(model, *_RESTORE_SIGNALS)):
+        if not cascade and not _has_receivers(model, *_RESTORE_SIGNALS):
             _mark_restored(op, model, deleted, instance)
             return op.result()
         with transaction.atomic(using=op.using):
+            # Usually one batch (the rows were deleted together); one cascade pass per batch.
+            batches = (
+                list(
+                    deleted.order_by()
+                    .filter(deletion_batch__isnull=False)
+                    .values_list("deletion_batch", flat=True)
+                    .distinct()
+                )
+                if cascade
+                else []
+            )
             if _mark_restored(op, model, deleted, instance):
-                _cascade_restore(op, model)
+                for batch in batches:
+                    _cascade_restore(op, model, batch)
                 _send_restore_signals(op)
     except IntegrityError as exc:
         if isinstance(exc, RestoreConflictError):
@@ -354,22 +367,37 @@ def _mark_restored(
     )
 
 
-def _cascade_restore(op: _Operation, root: type[Model]) -> None:
-    """Restore children whose parent was restored by this operation, from the parent's batch."""
+def _cascade_restore(op: _Operation, root: type[Model], batch: uuid.UUID) -> None:
+    """Restore the rows of ``batch`` whose parent this operation restored, level by level.
+
+    ``UPDATE child … WHERE deletion_batch = <batch> AND deleted_at IS NOT NULL AND fk IN (SELECT
+    pk FROM parent WHERE deletion_batch = <batch> AND restored now)``: both sides are found
+    through the ``deletion_batch`` index, never through a correlated scan.
+    """
     pending: dict[type[Model], None] = {root: None}
     while pending:
         parent = next(iter(pending))
         del pending[parent]
+        restored_parents = parent._base_manager.using(op.using).filter(
+            deletion_batch=batch, deleted_at__isnull=True, updated_at=op.now
+        )
         for relation in _cascade_relations(parent):
-            fk = relation.field
-            restored_parent = parent._base_manager.using(op.using).filter(
-                **{fk.target_field.attname: OuterRef(fk.attname)},
-                deleted_at__isnull=True,
-                updated_at=op.now,
-                deletion_batch=OuterRef("deletion_batch"),
-            )
-            children = relation.model._base_manager.using(op.using).filter(
-                Exists(restored_parent), deleted_at__isnull=False
+            # The child's own conditions are wrapped in a no-op COALESCE so that the planner
+            # cannot use them as an index path: it must start from the restored parents (via the
+            # deletion_batch index) and reach the children through the foreign-key index. With
+            # statistics taken before the delete it otherwise picks the child's deletion_batch
+            # index as the outer loop and rescans the parent batch per child row (quadratic).
+            children = (
+                relation.model._base_manager.using(op.using)
+                .alias(
+                    _batch=Coalesce("deletion_batch", "deletion_batch"),
+                    _deleted_at=Coalesce("deleted_at", "deleted_at"),
+                )
+                .filter(
+                    **{f"{relation.field.name}__in": restored_parents},
+                    _batch=batch,
+                    _deleted_at__isnull=False,
+                )
             )
             if _mark_restored(op, relation.model, children):
                 pending[relation.model] = None

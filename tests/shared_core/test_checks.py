@@ -1,0 +1,94 @@
+"""shared_core.checks: warnings for uniqueness that counts deleted rows and for leaky managers."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core import checks
+from django.db import models
+from django.test.utils import isolate_apps
+
+from shared_core.checks import check_base_models, check_model
+from shared_core.models import BaseModel, SoftDeleteManager, unique_among_active
+from shared_core.soft_delete import iter_soft_delete_models
+
+
+def ids(messages):
+    return [m.id for m in messages]
+
+
+def test_the_check_is_registered_and_the_suites_models_pass():
+    assert check_base_models in checks.registry.registry.get_checks()
+    assert check_base_models in checks.registry.registry.get_checks(include_deployment_checks=True)
+    messages = checks.run_checks(tags=[checks.Tags.models])
+    assert [m for m in messages if m.id.startswith("shared_core.")] == []
+    assert check_base_models(app_configs=[apps.get_app_config("softdelete")]) == []
+
+
+@isolate_apps("tests.softdelete")
+def test_a_plain_unique_field_warns_and_points_at_the_helper():
+    class Account(BaseModel):
+        email = models.EmailField(unique=True)
+        code = models.CharField(max_length=10)
+        owner = models.OneToOneField("self", on_delete=models.CASCADE, null=True)
+
+        class Meta:
+            app_label = "softdelete"
+            unique_together = [("code", "email")]
+            constraints = [
+                models.UniqueConstraint(fields=["code"], name="account_code_uniq"),
+                unique_among_active("email", "code", name="account_ok"),
+            ]
+
+    messages = check_model(Account)
+    assert ids(messages) == ["shared_core.W001"] * 4
+    assert all(isinstance(m, checks.Warning) for m in messages)
+    assert {m.obj for m in messages[:2]} == {
+        Account._meta.get_field("email"),
+        Account._meta.get_field("owner"),
+    }
+    assert "unique_among_active" in messages[0].hint
+    assert "account_code_uniq" in messages[3].msg
+    assert "account_ok" not in " ".join(m.msg for m in messages)
+
+
+@isolate_apps("tests.softdelete")
+def test_models_using_the_helper_and_plain_models_are_fine():
+    class Clean(BaseModel):
+        slug = models.SlugField()
+
+        class Meta:
+            app_label = "softdelete"
+            constraints = [unique_among_active("slug", name="clean_slug")]
+
+    class NotSoft(models.Model):
+        slug = models.SlugField(unique=True)
+
+        class Meta:
+            app_label = "softdelete"
+
+    assert check_model(Clean) == []
+    # Only concrete BaseModel subclasses are checked.
+    assert list(iter_soft_delete_models([Clean, NotSoft, BaseModel])) == [Clean]
+
+
+@isolate_apps("tests.softdelete")
+def test_a_default_manager_that_is_not_soft_delete_aware_warns():
+    class Leaky(BaseModel):
+        everything = models.Manager()  # declared on the subclass: becomes the default manager
+
+        class Meta:
+            app_label = "softdelete"
+
+    class Combined(BaseModel):
+        class Manager(SoftDeleteManager, models.Manager):
+            pass
+
+        objects = Manager()
+
+        class Meta:
+            app_label = "softdelete"
+
+    messages = check_model(Leaky)
+    assert ids(messages) == ["shared_core.W002"]
+    assert "Leaky" in messages[0].msg and "SoftDeleteManager" in messages[0].hint
+    assert check_model(Combined) == []
