@@ -18,12 +18,12 @@ WHITENOISE_AUTOREFRESH = True
 # Tests-only app (models and views exercising apipatterns); never installed by services.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.apitest"]  # noqa: F405
 # Models the soft-delete tests run against (tests only, never shipped).
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.softdelete"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.softdelete"]
 
 # The demo services' domain apps, so their models and views are tested in this one test database
 # (the services themselves run with their own settings modules).
 INSTALLED_APPS = [
-    *INSTALLED_APPS,  # noqa: F405
+    *INSTALLED_APPS,
     "services.ticket_service.tickets",
     "services.file_service.files",
     "services.user_service.roles",
