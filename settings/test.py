@@ -30,3 +30,15 @@ INSTALLED_APPS = [
 ]
 TICKET_SERVICE_URL = "http://127.0.0.1:8002"
 FILE_UPLOAD_MAX_SIZE = 1024 * 1024
+
+# accounts: Google and GitHub switched on with test credentials (no network: tests serve the
+# provider's answers from a local HTTP server).
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.github",
+]
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {"APPS": [{"client_id": "test-google-id", "secret": "test-google-secret"}]},
+    "github": {"APPS": [{"client_id": "test-github-id", "secret": "test-github-secret"}]},
+}

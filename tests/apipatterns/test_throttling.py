@@ -93,6 +93,10 @@ def test_user_throttle_keys_remote_users_and_services(user, ident):
     assert UserRateThrottle().get_cache_key(request, None) == f"throttle_user_{ident}"
 
 
+def test_user_throttle_leaves_anonymous_requests_to_the_anon_throttle():
+    assert UserRateThrottle().get_cache_key(_anon_request(), None) is None
+
+
 def test_spoofed_forwarded_for_does_not_change_the_anonymous_key():
     request = _anon_request(HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert AnonRateThrottle().get_cache_key(request, None) == "throttle_anon_10.0.0.9"
