@@ -1,0 +1,1 @@
+"""Bench-only settings and URLs for ``bench/load_stack.py`` (never used by the services)."""
