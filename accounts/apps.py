@@ -11,4 +11,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connects the receivers)
+        from accounts import (
+            openapi,  # noqa: F401  (registers the OpenAPI security schemes)
+            signals,  # noqa: F401  (connects the receivers)
+        )

@@ -43,6 +43,49 @@ def session_payload(session: Any) -> dict[str, Any]:
     }
 
 
+# --- Response shapes (documentation: drf-spectacular puts them, enveloped, in /api/schema/) ---
+
+
+class SessionSerializer(serializers.Serializer):
+    """``GET /auth/session``: until when the session lives if left idle, and whose it is."""
+
+    expires_at = serializers.DateTimeField(allow_null=True)
+    user = UserSerializer()
+
+
+class LoginResponseSerializer(SessionSerializer):
+    """Login answers: the session token to send as ``X-Session-Token``."""
+
+    token = serializers.CharField()
+
+
+class DetailSerializer(serializers.Serializer):
+    """An answer that only says what happened."""
+
+    detail = serializers.CharField()
+
+
+class SignupResponseSerializer(DetailSerializer):
+    email = serializers.CharField()
+
+
+class IntrospectResponseSerializer(serializers.Serializer):
+    """``/internal/v1/introspect``: ``user`` and ``expires_at`` are null when not active."""
+
+    active = serializers.BooleanField()
+    user = UserSerializer(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """``PATCH /users/me`` and ``/users/{id}``: the profile fields a user may change."""
+
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    timezone = serializers.CharField(required=False, max_length=64)
+
+
 _password = {"write_only": True, "trim_whitespace": False, "max_length": 4096}
 
 

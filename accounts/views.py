@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -26,12 +27,18 @@ from accounts.models import User, normalize_email
 from accounts.permissions import HasRole, IsLocalUser, IsService
 from accounts.roles import ADMIN, SERVICE, has_role
 from accounts.serializers import (
+    DetailSerializer,
+    IntrospectResponseSerializer,
     IntrospectSerializer,
+    LoginResponseSerializer,
     LoginSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
+    ProfileUpdateSerializer,
     ProviderTokenSerializer,
+    SessionSerializer,
+    SignupResponseSerializer,
     SignupSerializer,
     UserListQuerySerializer,
     UserSerializer,
@@ -62,6 +69,7 @@ class _UserView(APIView):
 class SignupView(_PublicView):
     """POST: create an account. Known and new emails get the same answer (no enumeration)."""
 
+    @extend_schema(request=SignupSerializer, responses={201: SignupResponseSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
         data = _valid(SignupSerializer, request.data)
         email, password = data.pop("email"), data.pop("password")
@@ -75,6 +83,7 @@ class SignupView(_PublicView):
 class LoginView(_PublicView):
     """POST {email, password}: a new session token (send it as ``X-Session-Token``)."""
 
+    @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
         data = _valid(LoginSerializer, request.data)
         session = services.login(
@@ -89,6 +98,7 @@ class LoginView(_PublicView):
 class ProviderTokenView(_PublicView):
     """POST {provider, token: {id_token | access_token}}: log in with Google or GitHub."""
 
+    @extend_schema(request=ProviderTokenSerializer, responses={200: LoginResponseSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
         data = _valid(ProviderTokenSerializer, request.data)
         session = services.social_login(data["provider"], data["token"], request=request._request)
@@ -98,6 +108,7 @@ class ProviderTokenView(_PublicView):
 class LogoutView(_UserView):
     """POST: end this session now."""
 
+    @extend_schema(request=None, responses={200: DetailSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
         services.logout(request.auth, request=request._request)
         return Response({"detail": "Logged out."})
@@ -106,6 +117,7 @@ class LogoutView(_UserView):
 class SessionView(_UserView):
     """GET: who am I, and until when is this session valid if left idle."""
 
+    @extend_schema(responses={200: SessionSerializer})
     def get(self, request: Request, **kwargs: Any) -> Response:
         session = services.get_session(request.auth)
         if session is None:  # ended between authentication and now
@@ -116,6 +128,7 @@ class SessionView(_UserView):
 class PasswordResetView(_PublicView):
     """POST {email}: email a reset link. Same answer for every well-formed email."""
 
+    @extend_schema(request=PasswordResetSerializer, responses={202: DetailSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
         data = _valid(PasswordResetSerializer, request.data)
         services.request_password_reset(data["email"], request=request._request)
@@ -125,6 +138,7 @@ class PasswordResetView(_PublicView):
 class PasswordResetConfirmView(_PublicView):
     """POST {token, new_password}: set the password; every session ends; no login."""
 
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={200: DetailSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
         data = _valid(PasswordResetConfirmSerializer, request.data)
         services.reset_password(data["token"], data["new_password"], request=request._request)
@@ -134,6 +148,7 @@ class PasswordResetConfirmView(_PublicView):
 class PasswordChangeView(_UserView):
     """POST {current_password, new_password}: every session (this one too) ends."""
 
+    @extend_schema(request=PasswordChangeSerializer, responses={200: DetailSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
         data = _valid(PasswordChangeSerializer, request.data)
         services.change_password(
@@ -145,9 +160,11 @@ class PasswordChangeView(_UserView):
 class MeView(_UserView):
     """GET / PATCH the caller's own profile."""
 
+    @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request, **kwargs: Any) -> Response:
         return Response(UserSerializer(request.user).data)
 
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: UserSerializer})
     def patch(self, request: Request, **kwargs: Any) -> Response:
         user = services.update_user(request.user.pk, _body(request))
         return Response(UserSerializer(user).data)
@@ -175,11 +192,13 @@ class UserDetailView(APIView):
             or (str(principal.pk) == str(user_id))
         )
 
+    @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request, user_id: Any, **kwargs: Any) -> Response:
         if not self._may_read(request, user_id):
             raise UserNotFoundError()
         return Response(UserSerializer(services.get_user(user_id)).data)
 
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: UserSerializer})
     def patch(self, request: Request, user_id: Any, **kwargs: Any) -> Response:
         principal = request.user
         if principal.is_service or not (
@@ -189,6 +208,7 @@ class UserDetailView(APIView):
         return Response(UserSerializer(services.update_user(user_id, _body(request))).data)
 
 
+@extend_schema(parameters=[UserListQuerySerializer])
 class UserListView(generics.ListAPIView):
     """GET users (admins and services), paginated; ``?email=`` and ``?role=`` filter."""
 
@@ -213,6 +233,7 @@ class IntrospectView(APIView):
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [IsService]
 
+    @extend_schema(request=IntrospectSerializer, responses={200: IntrospectResponseSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
         data = _valid(IntrospectSerializer, request.data)
         session = services.get_session(data["token"])
