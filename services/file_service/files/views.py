@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -51,6 +53,7 @@ def _visible_file(request: Request, pk: Any) -> StoredFile:
     return record
 
 
+@extend_schema_view(get=extend_schema(parameters=[FileListQuerySerializer]))
 class FileListCreateView(generics.ListAPIView):
     """``GET /api/v1/files?ticket_id=…`` and multipart ``POST /api/v1/files``."""
 
@@ -64,6 +67,7 @@ class FileListCreateView(generics.ListAPIView):
             raise Http404
         return StoredFile.objects.filter(ticket_id=ticket_id).order_by("-created_at", "-id")
 
+    @extend_schema(request=UploadSerializer, responses={201: StoredFileSerializer})
     def post(self, request: Request) -> Response:
         # Refuse an oversized body before reading it (the Content-Length is known up front).
         try:
@@ -88,9 +92,11 @@ class FileDetailView(APIView):
 
     permission_classes = [IsEndUser]
 
+    @extend_schema(responses={200: StoredFileSerializer})
     def get(self, request: Request, pk: Any) -> Response:
         return Response(StoredFileSerializer(_visible_file(request, pk)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: Any) -> Response:
         record = _visible_file(request, pk)
         user = request.user
@@ -106,6 +112,8 @@ class FileContentView(APIView):
 
     permission_classes = [IsEndUser]
 
+    # The stored bytes with the content type recorded at upload: any media type.
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: Any) -> FileResponse:
         record = _visible_file(request, pk)
         try:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -53,6 +54,7 @@ def visible_tickets(queryset: QuerySet[Ticket], user_id: Any, roles: set[str]) -
     return queryset.filter(reporter_id=user_id)
 
 
+@extend_schema_view(get=extend_schema(parameters=[TicketListQuerySerializer]))
 class TicketListCreateView(generics.ListCreateAPIView):
     """``GET /api/v1/tickets`` (filter by status, priority, assignee; ordering) and ``POST``."""
 
@@ -116,6 +118,7 @@ class TicketRestoreView(APIView):
 
     permission_classes = [IsEndUser]
 
+    @extend_schema(request=None, responses={200: TicketSerializer})
     def post(self, request: Request, pk: str) -> Response:
         deleted = visible_tickets(Ticket.objects.deleted(), request.user.id, request.user.roles)
         ticket = get_object_or_404(deleted, pk=pk)
@@ -142,6 +145,7 @@ class CommentListCreateView(generics.ListCreateAPIView):
         serializer.save(ticket=self.get_ticket(), author_id=self.request.user.id)
 
 
+@extend_schema_view(get=extend_schema(parameters=[InternalTicketQuerySerializer]))
 class InternalTicketView(generics.RetrieveAPIView):
     """``GET /internal/v1/tickets/{id}`` for services (service token only).
 

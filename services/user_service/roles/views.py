@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +27,13 @@ class RoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=ROLES)
 
 
+class UserRolesSerializer(serializers.Serializer):
+    """The answer: the user and the roles they hold now (documentation only)."""
+
+    id = serializers.UUIDField()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
 def _roles_body(user: Any) -> dict[str, Any]:
     return {"id": str(user.pk), "roles": sorted(roles_of(user))}
 
@@ -36,6 +44,7 @@ class UserRolesView(APIView):
     authentication_classes = [SessionTokenAuthentication]
     permission_classes = [HasRole(ADMIN)]
 
+    @extend_schema(request=RoleSerializer, responses={200: UserRolesSerializer})
     def post(self, request: Request, user_id: Any) -> Response:
         user = get_object_or_404(get_user_model().objects.all(), pk=user_id)
         serializer = RoleSerializer(data=request.data)
@@ -50,6 +59,7 @@ class UserRoleView(APIView):
     authentication_classes = [SessionTokenAuthentication]
     permission_classes = [HasRole(ADMIN)]
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, user_id: Any, role: str) -> Response:
         user = get_object_or_404(get_user_model().objects.all(), pk=user_id)
         serializer = RoleSerializer(data={"role": role})
