@@ -5,8 +5,8 @@ Wired by ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "apipatterns.openapi.AutoSch
 that renders with the envelope, each 2xx JSON body schema ``S`` becomes
 ``{"data": S, "meta": ResponseMeta}`` (paginated lists already are envelopes: the pagination
 classes describe them). Every operation gets ``application/problem+json`` ``Problem`` responses
-for the errors any endpoint can give (400, 401, 403, 404, 406, 429, 500, 502, 503, 504) plus
-409, 413 and 415 when it takes a body; error responses a view declared are re-pointed at
+for the errors any endpoint can give (400, 401, 403, 404, 406, 414, 429, 431, 500, 502, 503,
+504) plus 409, 413 and 415 when it takes a body; error responses a view declared are re-pointed at
 ``Problem`` too, since that is what the handler sends.
 """
 
@@ -23,7 +23,9 @@ ENVELOPE_MARK = "x-apipatterns-envelope"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 META_REF = {"$ref": "#/components/schemas/ResponseMeta"}
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-COMMON_ERRORS = (400, 401, 403, 404, 406, 429, 500, 502, 503, 504)
+# 414 and 431 come from the server before the application sees the request (the container's
+# gunicorn answers them as problem+json: deploy/gunicorn.conf.py); clients get them all the same.
+COMMON_ERRORS = (400, 401, 403, 404, 406, 414, 429, 431, 500, 502, 503, 504)
 BODY_ERRORS = (409, 413, 415)
 
 PROBLEM_ERROR_SCHEMA: dict[str, Any] = {

@@ -107,3 +107,53 @@ def _logconfig() -> dict:
 # Setting logconfig_dict also turns the access log on (through the "gunicorn.access" logger).
 accesslog = None
 logconfig_dict = _logconfig()
+
+
+# --- gunicorn's own error answers as problem+json ----------------------------------------------
+# A request gunicorn refuses before Django sees it (request line over ``limit_request_line``,
+# headers over ``limit_request_field_size``/``limit_request_fields``, malformed HTTP) gets
+# gunicorn's HTML page from ``gunicorn.util.write_error``. The limits stay (they bound what one
+# request can make a worker buffer); the answer becomes the suite's RFC 9457 body, with the
+# codes apipatterns documents in every schema. gunicorn has no hook for this answer, so the
+# function is replaced here, in the master, before the workers are forked.
+_GUNICORN_PROBLEMS = {
+    400: ("bad_request", "The request could not be parsed as HTTP."),
+    414: ("uri_too_long", "The request line (method, path and query string) is too long."),
+    431: ("request_header_fields_too_large", "The request headers are too large."),
+}
+
+
+def _write_problem(sock: object, status_int: int, reason: str, mesg: str) -> None:
+    """Drop-in for ``gunicorn.util.write_error``: the same status, a problem+json body."""
+    import json
+
+    from gunicorn import util
+
+    code, detail = _GUNICORN_PROBLEMS.get(
+        status_int, ("internal_error" if status_int >= 500 else "bad_request", reason)
+    )
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": reason,
+            "status": status_int,
+            "detail": detail,  # never gunicorn's message: it echoes parser internals
+            "code": code,
+            "request_id": None,  # the request never reached the request-ID middleware
+            "errors": [],
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+def _install_problem_errors() -> None:
+    from gunicorn import util
+
+    util.write_error = _write_problem
+
+
+_install_problem_errors()

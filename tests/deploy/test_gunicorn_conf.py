@@ -77,3 +77,96 @@ def test_gunicorn_refuses_nonsense_settings(dockerfile, variable, value):
 
     assert result.returncode != 0
     assert variable in result.stdout + result.stderr
+
+
+def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw bytes, read the whole answer (gunicorn closes after an error)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    lines = head.decode("latin1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (
+            b"GET /health?" + b"q" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            414,
+            "uri_too_long",
+        ),
+        (
+            b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+        (b"NOT HTTP AT ALL\r\n\r\n", 400, "bad_request"),
+    ],
+    ids=["request-line-too-long", "header-too-large", "malformed"],
+)
+def test_requests_gunicorn_refuses_get_problem_json_not_html(
+    gunicorn_server, request_bytes, status, code
+):
+    """Found by fuzzing: a long query string got gunicorn's HTML 414 page, outside the schema."""
+    import json
+
+    answer_status, headers, body = _raw(gunicorn_server, request_bytes)
+
+    assert answer_status == status
+    assert headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["code"] == code and problem["status"] == status
+    assert "9000" not in problem["detail"] and "<" not in body.decode()
+
+
+@pytest.fixture(scope="module")
+def gunicorn_server(tmp_path_factory):
+    """The image's gunicorn config serving the suite's test project on a free loopback port."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="settings.test",
+        WSGI_APP="settings.wsgi:application",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="2",
+        DATABASE_URL=f"sqlite:///{tmp_path_factory.mktemp('gunicorn') / 'db.sqlite3'}",
+    )
+    log = tmp_path_factory.mktemp("gunicorn-log") / "out.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", CONFIG],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"gunicorn did not start:\n{log.read_text()}") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
