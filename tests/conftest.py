@@ -39,6 +39,27 @@ def require_service(name: str, url: str) -> str:
     pytest.skip(f"{reason} (start it to run this test)")
 
 
+def _postgres_pass() -> bool:
+    scheme = urlparse(os.environ.get("DATABASE_URL", "")).scheme
+    return scheme in ("postgres", "postgresql", "pgsql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run ``stack``-marked tests (fuzzing, faults: minutes each) once per ``scripts/test``.
+
+    They run in the PostgreSQL pass (always run under CI=true) and are deselected, not skipped,
+    in the SQLite pass; ``RUN_STACK_TESTS=1`` runs them anywhere, ``=0`` nowhere.
+    """
+    wanted = os.environ.get("RUN_STACK_TESTS")
+    run = _postgres_pass() if wanted is None else wanted.lower() in ("1", "true", "yes")
+    if run:
+        return
+    deselected = [item for item in items if item.get_closest_marker("stack")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("stack")]
+
+
 @pytest.fixture
 def postgres_url() -> str:
     """URL of a real PostgreSQL server (skips outside CI when there is none)."""
