@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from accounts.roles import assign_role
-from accounts.services import create_user
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.roles import assign_role
+from accounts.services import create_user
 from services.user_service.roles import DEFAULT_DEMO_PASSWORD, DEMO_USERS
 
 
