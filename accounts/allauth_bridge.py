@@ -359,3 +359,69 @@ def check_password(request: HttpRequest, user: User, password: str) -> bool:
             if exc.code == "too_many_login_attempts":
                 raise RateLimitedError("login_failed") from exc
             raise
+
+
+# --- Social login (allauth.socialaccount: Google, GitHub) -----------------------------------
+class SocialLoginError(Exception):
+    """The provider is not switched on, refused the token, or the login could not complete."""
+
+
+def enabled_providers() -> list[str]:
+    """Provider ids switched on by their client ID/secret in the environment."""
+    return sorted(getattr(settings, "SOCIALACCOUNT_PROVIDERS", {}))
+
+
+def social_login(request: HttpRequest, provider_id: str, token: dict[str, Any]) -> SessionBase:
+    """Log in with a provider token through allauth's social login flow; return the session.
+
+    Google: ``{"id_token": …}`` (allauth verifies the signed ID token against Google's keys).
+    GitHub: ``{"access_token": …}`` (allauth reads the profile and emails from GitHub's API).
+    A first login creates the account (allauth's auto-signup); an email that already belongs to
+    a local account is not taken over (``SOCIALACCOUNT_EMAIL_AUTHENTICATION = False``).
+    """
+    from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+    from allauth.socialaccount.internal import flows as social_flows
+    from allauth.socialaccount.models import SocialApp, SocialToken
+
+    if provider_id not in enabled_providers():
+        raise SocialLoginError("provider_not_enabled")
+    with request_context(request):
+        try:
+            provider = get_social_adapter().get_provider(request, provider_id)
+        except SocialApp.DoesNotExist as exc:
+            raise SocialLoginError("provider_not_enabled") from exc
+        try:
+            if provider.supports_token_authentication:
+                sociallogin = provider.verify_token(request, token)
+            else:
+                access_token = token.get("access_token")
+                if not isinstance(access_token, str) or not access_token:
+                    raise SocialLoginError("invalid_token")
+                adapter = github_adapter(request)
+                sociallogin = adapter.complete_login(
+                    request, provider.app, SocialToken(token=access_token), response={}
+                )
+        except (ValidationError, OSError) as exc:
+            raise SocialLoginError("invalid_token") from exc
+        except Exception as exc:  # requests.HTTPError and friends: the provider said no
+            if type(exc).__module__.startswith("requests"):
+                raise SocialLoginError("invalid_token") from exc
+            raise
+        sociallogin.state["process"] = "login"
+        try:
+            social_flows.login.complete_login(request, sociallogin, raises=True)
+        except Exception as exc:
+            raise SocialLoginError("login_incomplete") from exc
+    if not request.user.is_authenticated:
+        raise SocialLoginError("login_incomplete")  # e.g. the email belongs to a local account
+    session_rules.start(request.session)
+    request.session.save()
+    UserSession.objects.create_from_request(request)
+    return request.session
+
+
+def github_adapter(request: HttpRequest) -> Any:
+    """allauth's GitHub adapter (its API URL comes from ``SOCIALACCOUNT_PROVIDERS``)."""
+    from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter
+
+    return GitHubOAuth2Adapter(request)

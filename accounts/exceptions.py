@@ -53,3 +53,11 @@ class InvalidSessionError(exceptions.AuthenticationFailed):
 
     default_code = "invalid_session"
     default_detail = "The session token is invalid or has expired."
+
+
+class SocialLoginFailedError(APIError):
+    """Google/GitHub login failed: provider off, token refused, or login not completed."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "social_login_failed"
+    default_detail = "The login with this provider did not succeed."

@@ -50,3 +50,17 @@ class IsLocalUser(BasePermission):
         from accounts.models import User
 
         return isinstance(request.user, User) and request.user.is_authenticated
+
+
+class IsEndUser(BasePermission):
+    """An authenticated end user, local or remote (``RemoteSessionAuthentication``); no service.
+
+    The public API of a service that is not the identity owner: every end user may call it,
+    whatever their roles, while calling services use their own (internal) endpoints.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(
+            getattr(user, "is_authenticated", False) and not getattr(user, "is_service", False)
+        )

@@ -81,3 +81,8 @@ class IntrospectSerializer(serializers.Serializer):
 class UserListQuerySerializer(serializers.Serializer):
     email = serializers.CharField(required=False, max_length=254)
     role = serializers.ChoiceField(required=False, choices=["admin", "agent", "customer"])
+
+
+class ProviderTokenSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=["google", "github"])
+    token = serializers.DictField(child=serializers.CharField(max_length=8192))

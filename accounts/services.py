@@ -30,6 +30,7 @@ from accounts.exceptions import (
     EmailAlreadyRegisteredError,
     InvalidCredentialsError,
     InvalidResetTokenError,
+    SocialLoginFailedError,
     TooManyAttemptsError,
     UserNotFoundError,
 )
@@ -219,6 +220,30 @@ def login(
     if user is None:
         raise InvalidCredentialsError()
     session = bridge.login(flow, user, previous_token=previous_token)
+    return Session(token=session.session_key, user=user, expires_at=bridge.session_expiry(session))
+
+
+def social_login(
+    provider: str, token: dict[str, Any], *, request: HttpRequest | None = None
+) -> Session:
+    """Log in (or sign up) with a Google ID token or a GitHub access token.
+
+    Raises ``SocialLoginFailedError`` (400) when the provider is off, refuses the token, or the
+    login cannot complete (an email of an existing local account is never taken over).
+    """
+    if not isinstance(provider, str) or not isinstance(token, dict):
+        raise SocialLoginFailedError()
+    flow = bridge.flow_request(request)
+    try:
+        bridge.consume_rate_limit(flow, "login")
+        session = bridge.social_login(flow, provider, token)
+    except bridge.RateLimitedError as exc:
+        raise TooManyAttemptsError() from exc
+    except bridge.SocialLoginError as exc:
+        raise SocialLoginFailedError(code=str(exc)) from exc
+    user = bridge.session_user(session)
+    if user is None:
+        raise SocialLoginFailedError()
     return Session(token=session.session_key, user=user, expires_at=bridge.session_expiry(session))
 
 

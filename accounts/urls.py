@@ -16,6 +16,9 @@ _API = r"^api/(?P<version>v1)/"
 urlpatterns = [
     re_path(_API + r"auth/signup$", views.SignupView.as_view(), name="signup"),
     re_path(_API + r"auth/login$", views.LoginView.as_view(), name="login"),
+    re_path(
+        _API + r"auth/provider/token$", views.ProviderTokenView.as_view(), name="provider-token"
+    ),
     re_path(_API + r"auth/logout$", views.LogoutView.as_view(), name="logout"),
     re_path(_API + r"auth/session$", views.SessionView.as_view(), name="session"),
     re_path(

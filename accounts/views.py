@@ -31,6 +31,7 @@ from accounts.serializers import (
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
+    ProviderTokenSerializer,
     SignupSerializer,
     UserListQuerySerializer,
     UserSerializer,
@@ -82,6 +83,15 @@ class LoginView(_PublicView):
             request=request._request,
             previous_token=token_from_request(request),
         )
+        return Response({"token": session.token, **session_payload(session)})
+
+
+class ProviderTokenView(_PublicView):
+    """POST {provider, token: {id_token | access_token}}: log in with Google or GitHub."""
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        data = _valid(ProviderTokenSerializer, request.data)
+        session = services.social_login(data["provider"], data["token"], request=request._request)
         return Response({"token": session.token, **session_payload(session)})
 
 

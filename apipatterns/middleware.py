@@ -128,4 +128,8 @@ class RequestLogMiddleware:
                     "user_id": user_id,
                 },
             )
+        # This line replaces the "Not Found: /path" warning Django's handler would add after the
+        # middleware chain, where the request ID is already gone (django.utils.log.log_response
+        # skips responses marked as logged).
+        response._has_been_logged = True  # type: ignore[attr-defined]
         return response

@@ -19,3 +19,26 @@ WHITENOISE_AUTOREFRESH = True
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.apitest"]  # noqa: F405
 # Models the soft-delete tests run against (tests only, never shipped).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.softdelete"]
+
+# The demo services' domain apps, so their models and views are tested in this one test database
+# (the services themselves run with their own settings modules).
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "services.ticket_service.tickets",
+    "services.file_service.files",
+    "services.user_service.roles",
+]
+TICKET_SERVICE_URL = "http://127.0.0.1:8002"
+FILE_UPLOAD_MAX_SIZE = 1024 * 1024
+
+# accounts: Google and GitHub switched on with test credentials (no network: tests serve the
+# provider's answers from a local HTTP server).
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.github",
+]
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {"APPS": [{"client_id": "test-google-id", "secret": "test-google-secret"}]},
+    "github": {"APPS": [{"client_id": "test-github-id", "secret": "test-github-secret"}]},
+}

@@ -101,6 +101,20 @@ def test_one_log_line_per_request_with_fields(client, log_output):
 
 
 @pytest.mark.urls("tests.apitest.urls")
+def test_no_log_line_without_request_id(client, log_output):
+    stream = log_output("json")
+    client.get("/no/such/url")
+    client.post("/drf/orders", "{bad", content_type="application/json")
+    client.get("/plain/boom")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert records
+    assert all(r["request_id"] != "-" for r in records), records
+    # The 500 is still logged with its traceback, once.
+    tracebacks = [r for r in records if r.get("exc_info")]
+    assert len(tracebacks) == 1 and "ValueError" in tracebacks[0]["exc_info"]
+
+
+@pytest.mark.urls("tests.apitest.urls")
 def test_log_line_has_authenticated_user_id(client, log_output, django_user_model):
     # Works with any user model (the suite's is accounts.User, keyed on email).
     login = {django_user_model.USERNAME_FIELD: "logme@example.com"}

@@ -37,13 +37,3 @@ def stub_server() -> Iterator[Callable[..., StubServer]]:
 def closed_port() -> int:
     """A loopback port with nothing listening on it (connections are refused)."""
     return free_port()
-
-
-@pytest.fixture(autouse=True)
-def _needs_http_client(request) -> None:
-    """Skip downstream tests while shared_core.HTTPClient (issue 4) has not reached this branch."""
-    from shared_core import clients
-
-    uses_client = any(word in request.node.name for word in ("downstream", "all_is_up"))
-    if uses_client and not hasattr(clients, "HTTPClient"):
-        pytest.skip("shared_core.clients.HTTPClient is not merged into this branch yet")

@@ -1,0 +1,35 @@
+"""``validate_query``: check a view's query parameters with a DRF serializer.
+
+A bad value is a 400 ``validation_error`` whose ``errors`` items name the parameter
+(``{"code", "detail", "parameter"}``), never a silently ignored filter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from apipatterns.exceptions import APIError
+from apipatterns.problems import flatten_errors
+
+
+def validate_query(
+    schema: type[serializers.BaseSerializer],
+    query_params: Any,
+    *,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate ``request.query_params`` with a serializer class; return its validated data.
+
+    Raises :class:`~apipatterns.exceptions.APIError` (400) listing each bad parameter.
+    """
+    serializer = schema(data=query_params, context=context or {})
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    raise APIError(
+        _("A query parameter is invalid."),
+        code="validation_error",
+        errors=flatten_errors(serializer.errors, parameters=True),
+    )

@@ -1,0 +1,1 @@
+"""The file service: files attached to tickets."""

@@ -1,0 +1,34 @@
+"""The file service's one question to the ticket service: may this user see this ticket?"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+
+from shared_core.clients import HTTPClient, ServiceHTTPError
+from shared_core.service_clients import client_for
+
+
+def ticket_service() -> HTTPClient:
+    """The client for the ticket service at ``TICKET_SERVICE_URL``."""
+    return client_for(settings.TICKET_SERVICE_URL)
+
+
+def visible_ticket(ticket_id: UUID | str, user: Any) -> dict[str, Any] | None:
+    """The ticket when it exists, is not deleted and ``user`` may see it; else ``None``.
+
+    The ticket service applies its own visibility rule to the identity passed along (the one the
+    user service vouched for when it introspected the caller's session token). Failures other
+    than 404 propagate as ``shared_core.clients`` errors (502/503/504 problems).
+    """
+    params = {"for_user": str(user.id), "roles": ",".join(sorted(user.roles))}
+    try:
+        body = ticket_service().get_json(f"internal/v1/tickets/{ticket_id}", params=params)
+    except ServiceHTTPError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    data = body.get("data", body) if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,19 @@
+"""Django's command-line utility for the file service.
+
+Run from the repository root: ``python -m services.file_service.manage <command>``.
+"""
+
+import os
+import sys
+
+
+def main() -> None:
+    """Run a management command with the file service's settings unless told otherwise."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services.file_service.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

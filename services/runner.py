@@ -1,0 +1,462 @@
+"""Run the three demo services as local processes: ``python -m services.runner``.
+
+``./scripts/run`` calls it.
+
+The same stack ``docker compose up`` starts, as plain processes on loopback: each service is
+migrated first, the user service is seeded with a demo admin, agent and customer, then the three
+run under gunicorn. Ctrl-C (or SIGTERM) stops all three.
+
+By default each service uses its own SQLite file and a local-memory cache. Environment variables
+switch to PostgreSQL and Redis:
+
+- ``DATABASE_URL=postgres://…/suite`` — each service gets its own database named
+  ``<name>_user``, ``<name>_ticket``, ``<name>_file`` (created when missing);
+  ``USER_SERVICE_DATABASE_URL`` (``TICKET_…``, ``FILE_…``) sets one service's database exactly;
+- ``CACHE_URL=redis://…`` — shared by the three (their keys are prefixed by service name).
+
+The :class:`Stack` class is the same runner as an API; the end-to-end tests use it to start the
+stack on free ports and to stop and restart one service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from services.user_service.roles import DEFAULT_DEMO_PASSWORD, DEMO_USERS
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The gunicorn configuration of the container image (it reads WSGI_APP, HOST, PORT, …).
+GUNICORN_CONFIG = REPO_ROOT / "deploy" / "gunicorn.conf.py"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One demo service: its name, Python package, default port and database suffix."""
+
+    name: str
+    package: str
+    default_port: int
+    slug: str
+
+    @property
+    def settings_module(self) -> str:
+        return f"{self.package}.settings"
+
+    @property
+    def wsgi_app(self) -> str:
+        return f"{self.package}.wsgi:application"
+
+    @property
+    def manage_module(self) -> str:
+        return f"{self.package}.manage"
+
+    @property
+    def env_prefix(self) -> str:
+        """Prefix of this service's own variables, e.g. ``TICKET_SERVICE``."""
+        return self.name.upper().replace("-", "_")
+
+
+USER = ServiceSpec("user-service", "services.user_service", 8001, "user")
+TICKET = ServiceSpec("ticket-service", "services.ticket_service", 8002, "ticket")
+FILE = ServiceSpec("file-service", "services.file_service", 8003, "file")
+#: In start order: each service only calls the ones before it.
+SERVICES = (USER, TICKET, FILE)
+SERVICES_BY_NAME = {spec.name: spec for spec in SERVICES}
+
+
+#: Seconds the services have to answer on /health after they are spawned.
+START_TIMEOUT = 90.0
+
+
+class StackError(RuntimeError):
+    """A step of starting the stack failed (the message says which and why)."""
+
+
+def per_service_database_url(base_url: str, slug: str) -> str:
+    """``postgres://h/suite`` -> ``postgres://h/suite_<slug>``: one database per service."""
+    parts = urlsplit(base_url)
+    name = parts.path.lstrip("/") or "suite"
+    return urlunsplit(parts._replace(path=f"/{name}_{slug}"))
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the database of a PostgreSQL URL when it does not exist yet."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _is_postgres(url: str) -> bool:
+    return urlsplit(url).scheme in ("postgres", "postgresql", "pgsql", "psql")
+
+
+class Stack:
+    """The three services as child processes, wired to each other.
+
+    ``env`` is the environment the services inherit (default: ``os.environ``); ``data_dir``
+    holds the SQLite files, uploaded files and, with ``log_dir``, one log file per service.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        ports: Mapping[str, int] | None = None,
+        data_dir: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        log_dir: Path | str | None = None,
+        output: IO[str] | None = None,
+        threads: int = 4,
+    ) -> None:
+        self.host = host
+        self.ports = {spec.name: spec.default_port for spec in SERVICES} | dict(ports or {})
+        self.data_dir = Path(data_dir or REPO_ROOT / "var").resolve()
+        self.base_env = dict(os.environ if env is None else env)
+        self.log_dir = Path(log_dir).resolve() if log_dir else None
+        self.output = output if output is not None else sys.stdout
+        self.threads = threads
+        self._processes: dict[str, subprocess.Popen[str]] = {}
+        self._pumps: dict[str, threading.Thread] = {}
+        self._output_lock = threading.Lock()
+        # One token per calling service, made for this run unless the environment sets them.
+        self.tokens = {
+            spec.name: self.base_env.get(f"{spec.env_prefix}_TOKEN") or secrets.token_urlsafe(32)
+            for spec in (TICKET, FILE)
+        }
+
+    # --- configuration ---------------------------------------------------------------------
+    def url(self, name: str) -> str:
+        """Base URL of a service, e.g. ``http://127.0.0.1:8002``."""
+        return f"http://{self.host}:{self.ports[name]}"
+
+    def database_url(self, spec: ServiceSpec) -> str:
+        """The service's own database: explicit, derived from ``DATABASE_URL``, or SQLite."""
+        explicit = self.base_env.get(f"{spec.env_prefix}_DATABASE_URL")
+        if explicit:
+            return explicit
+        shared = self.base_env.get("DATABASE_URL", "")
+        if shared and _is_postgres(shared):
+            return per_service_database_url(shared, spec.slug)
+        return f"sqlite:///{self.data_dir / f'{spec.slug}.sqlite3'}"
+
+    def service_env(self, spec: ServiceSpec) -> dict[str, str]:
+        """The environment one service process runs with."""
+        env = dict(self.base_env)
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": spec.settings_module,
+                # Read by deploy/gunicorn.conf.py, as in the container image.
+                "WSGI_APP": spec.wsgi_app,
+                "HOST": self.host,
+                "PORT": str(self.ports[spec.name]),
+                "DATABASE_URL": self.database_url(spec),
+                "IDENTITY_SERVICE_URL": self.url(USER.name),
+                "TICKET_SERVICE_URL": self.url(TICKET.name),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if spec is USER:
+            accepted = ",".join(f"{name}={token}" for name, token in self.tokens.items())
+            env["ACCEPTED_SERVICE_TOKENS"] = accepted
+            env["HEALTHCHECK_DEPENDENCIES"] = "{}"
+            env.pop("SERVICE_AUTH_TOKEN", None)
+        elif spec is TICKET:
+            env["SERVICE_AUTH_TOKEN"] = self.tokens[TICKET.name]
+            env["ACCEPTED_SERVICE_TOKENS"] = f"{FILE.name}={self.tokens[FILE.name]}"
+            env["HEALTHCHECK_DEPENDENCIES"] = json.dumps(
+                {USER.name: f"{self.url(USER.name)}/health"}
+            )
+        else:
+            env["SERVICE_AUTH_TOKEN"] = self.tokens[FILE.name]
+            env["ACCEPTED_SERVICE_TOKENS"] = ""
+            env["MEDIA_ROOT"] = env.get("FILE_SERVICE_MEDIA_ROOT") or str(self.data_dir / "files")
+            env["HEALTHCHECK_DEPENDENCIES"] = json.dumps(
+                {
+                    USER.name: f"{self.url(USER.name)}/health",
+                    TICKET.name: f"{self.url(TICKET.name)}/health",
+                }
+            )
+        return env
+
+    # --- steps -----------------------------------------------------------------------------
+    def _manage(self, spec: ServiceSpec, *args: str, timeout: float = 300) -> str:
+        command = [sys.executable, "-m", spec.manage_module, *args]
+        result = subprocess.run(  # noqa: S603 - our own interpreter and module
+            command,
+            cwd=REPO_ROOT,
+            env=self.service_env(spec),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(
+                f"{spec.name}: `manage.py {' '.join(args)}` failed "
+                f"(exit {result.returncode}):\n{result.stdout}{result.stderr}"
+            )
+        return result.stdout
+
+    def prepare(self, *, seed: bool = True) -> None:
+        """Create missing PostgreSQL databases, migrate every service, seed the demo users."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        for spec in SERVICES:
+            url = self.database_url(spec)
+            if _is_postgres(url):
+                ensure_postgres_database(url)
+        # The three migrate in parallel: separate databases, and it halves the start time.
+        errors: list[BaseException] = []
+
+        def migrate(spec: ServiceSpec) -> None:
+            try:
+                self._manage(spec, "migrate", "--noinput")
+            except BaseException as exc:  # reported below, in the main thread
+                errors.append(exc)
+
+        workers = [threading.Thread(target=migrate, args=(spec,)) for spec in SERVICES]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        if errors:
+            raise errors[0]
+        if seed:
+            self._manage(USER, "seed_demo")
+
+    def start(self, name: str | None = None, *, wait: bool = True, timeout: float = 60) -> None:
+        """Start one service (or all, in order) and wait until its ``/health`` answers 200."""
+        specs = [SERVICES_BY_NAME[name]] if name else list(SERVICES)
+        for spec in specs:
+            if spec.name in self._processes and self._processes[spec.name].poll() is None:
+                continue
+            self._spawn(spec)
+        if wait:
+            for spec in specs:
+                self.wait_healthy(spec.name, timeout=timeout)
+
+    def server_command(self) -> list[str]:
+        """The command each service runs: the container image's own (gunicorn + its config)."""
+        return [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
+
+    def _spawn(self, spec: ServiceSpec) -> None:
+        env = self.service_env(spec)
+        # deploy/gunicorn.conf.py reads these: one worker per service is plenty on a laptop.
+        env.update(
+            {
+                "WEB_CONCURRENCY": "1",
+                "GUNICORN_THREADS": str(self.threads),
+            }
+        )
+        command = self.server_command()
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+            # Own process group: a Ctrl-C reaches the runner only, which then stops each
+            # service in order instead of all of them racing.
+            start_new_session=True,
+        )
+        self._processes[spec.name] = process
+        pump = threading.Thread(target=self._pump, args=(spec, process), daemon=True)
+        pump.start()
+        self._pumps[spec.name] = pump
+
+    def _pump(self, spec: ServiceSpec, process: subprocess.Popen[str]) -> None:
+        """Copy a service's output to our output (prefixed) and to its log file."""
+        log = None
+        if self.log_dir:
+            log = (self.log_dir / f"{spec.slug}.log").open("a", encoding="utf-8")
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if log:
+                    log.write(line)
+                    log.flush()
+                with self._output_lock:
+                    self.output.write(f"{spec.name:<15}| {line}")
+                    self.output.flush()
+        finally:
+            if log:
+                log.close()
+
+    def wait_healthy(self, name: str, *, timeout: float = 60) -> None:
+        """Poll ``/health`` until 200; fail when the process exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        process = self._processes[name]
+        while True:
+            if process.poll() is not None:
+                raise StackError(f"{name} exited with code {process.returncode} while starting")
+            try:
+                with urllib.request.urlopen(f"{self.url(name)}/health", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            if time.monotonic() > deadline:
+                raise StackError(f"{name} did not answer 200 on /health within {timeout:.0f} s")
+            time.sleep(0.2)
+
+    def stop(self, name: str | None = None, *, timeout: float = 40) -> None:
+        """Stop one service (or all, in reverse order): SIGTERM, then SIGKILL after ``timeout``."""
+        names = [name] if name else [spec.name for spec in reversed(SERVICES)]
+        for each in names:
+            process = self._processes.pop(each, None)
+            if process is None:
+                continue
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            pump = self._pumps.pop(each, None)
+            if pump:
+                pump.join(timeout=5)
+
+    def running(self) -> dict[str, int]:
+        """Names and PIDs of the services that are running."""
+        return {name: p.pid for name, p in self._processes.items() if p.poll() is None}
+
+    def exited(self) -> dict[str, int]:
+        """Names and exit codes of the services that stopped on their own."""
+        return {name: code for name, p in self._processes.items() if (code := p.poll()) is not None}
+
+    def banner(self) -> str:
+        """Where each service listens and how to log in."""
+        password = self.base_env.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+        user_url = self.url(USER.name)
+        lines = ["", "The demo stack is up:"]
+        lines += [f"  {spec.name:<15} {self.url(spec.name)}" for spec in SERVICES]
+        lines += ["", f"Demo logins (password {password!r}):"]
+        lines += [f"  {role:<9} {email}" for role, email in DEMO_USERS]
+        lines += [
+            "",
+            "Log in, then send the session token to any service:",
+            f"  curl -s -X POST {user_url}/api/v1/auth/login \\",
+            "       -H 'Content-Type: application/json' \\",
+            f'       -d \'{{"email": "customer@example.com", "password": "{password}"}}\'',
+            f"  curl -s {self.url(TICKET.name)}/api/v1/tickets -H 'X-Session-Token: <token>'",
+            "",
+            "API schemas at /api/schema/, health at /health and /ready. Ctrl-C stops all three.",
+            "",
+        ]
+        return "\n".join(lines)
+
+    @contextmanager
+    def running_stack(self, *, seed: bool = True) -> Iterator[Stack]:
+        """Prepare and start the stack; stop every service on the way out."""
+        try:
+            self.prepare(seed=seed)
+            self.start()
+            yield self
+        finally:
+            self.stop()
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.runner",
+        description="Run the user, ticket and file services as local processes.",
+    )
+    env = os.environ
+    parser.add_argument("--host", default=env.get("STACK_HOST", "127.0.0.1"))
+    for spec in SERVICES:
+        parser.add_argument(
+            f"--{spec.slug}-port",
+            type=int,
+            default=int(env.get(f"{spec.env_prefix}_PORT", spec.default_port)),
+            help=f"port of the {spec.name} (default {spec.default_port})",
+        )
+    parser.add_argument(
+        "--data-dir", default=env.get("STACK_DATA_DIR"), help="SQLite files and uploads (var/)"
+    )
+    parser.add_argument("--log-dir", default=env.get("STACK_LOG_DIR"), help="one log per service")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the demo users")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stack until Ctrl-C/SIGTERM or until a service dies; return the exit status."""
+    args = _parse_args(argv)
+    stack = Stack(
+        host=args.host,
+        ports={spec.name: getattr(args, f"{spec.slug}_port") for spec in SERVICES},
+        data_dir=args.data_dir,
+        log_dir=args.log_dir,
+    )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    status = 0
+    try:
+        print("Migrating the three databases…", flush=True)
+        stack.prepare(seed=not args.no_seed)
+        if stopping.is_set():
+            return 130
+        stack.start(wait=False)
+        started = time.monotonic()
+        for spec in SERVICES:
+            # Short waits, so that a Ctrl-C during the start is honoured at once.
+            while not stopping.is_set():
+                try:
+                    stack.wait_healthy(spec.name, timeout=1)
+                    break
+                except StackError:
+                    if stack.exited() or time.monotonic() - started > START_TIMEOUT:
+                        raise
+        if not stopping.is_set():
+            print(stack.banner(), flush=True)
+        while not stopping.wait(0.5):
+            dead = stack.exited()
+            if dead:
+                print(f"A service stopped on its own ({dead}); stopping the others.", flush=True)
+                status = 1
+                break
+    except StackError as exc:
+        if not stopping.is_set():  # a Ctrl-C during migrate also lands here: not an error
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            status = 1
+    finally:
+        print("Stopping the services…", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The ticket service: tickets and comments."""

@@ -1,0 +1,1 @@
+"""The ticket service's domain app: tickets, their status workflow and comments."""

@@ -1,0 +1,1 @@
+"""The user service: the identity owner (accounts HTTP API)."""

@@ -1,0 +1,48 @@
+"""Helpers for the settings of a service built on ``settings.base`` (the demo services use them).
+
+Each service has its own name (log lines, User-Agent, cache key prefix) and its own database,
+so the parts of ``settings.base`` that depend on them are recomputed here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from settings.base import BASE_DIR, env
+
+
+def service_database(slug: str) -> dict[str, dict[str, Any]]:
+    """``DATABASES`` for one service: ``DATABASE_URL`` when set, else ``var/<slug>.sqlite3``.
+
+    SQLite gets WAL mode, ``BEGIN IMMEDIATE`` and a busy timeout, because a threaded server
+    writing to one file otherwise fails with "database is locked" under concurrent requests.
+    """
+    # An empty DATABASE_URL counts as unset (a blank line copied from .env.example).
+    url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / f'{slug}.sqlite3'}"
+    config: dict[str, Any] = env.db_url_config(url)
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.sqlite3" and config["NAME"] != ":memory:":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    return {"default": config}
+
+
+def service_caches(service_name: str) -> dict[str, dict[str, Any]]:
+    """``CACHES`` from ``CACHE_URL``, with keys prefixed by the service name.
+
+    The services may share one Redis database; the prefix keeps their keys (throttle counters,
+    cached introspections) apart.
+    """
+    config: dict[str, Any] = env.cache_url_config(
+        env.str("CACHE_URL", default="") or "locmemcache://"
+    )
+    config.setdefault("KEY_PREFIX", service_name)
+    return {"default": config}

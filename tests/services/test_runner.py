@@ -1,0 +1,160 @@
+"""services.runner: the environment each service gets, and the command-line runner end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from services.runner import (
+    FILE,
+    SERVICES,
+    TICKET,
+    USER,
+    Stack,
+    per_service_database_url,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nobody listens on right now (bound to 0, then released)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_per_service_database_url_appends_the_service():
+    assert (
+        per_service_database_url("postgres://u:p@db:5432/suite?sslmode=disable", "ticket")
+        == "postgres://u:p@db:5432/suite_ticket?sslmode=disable"
+    )
+
+
+def test_databases_default_to_sqlite_files_in_the_data_dir(tmp_path):
+    stack = Stack(env={}, data_dir=tmp_path)
+    assert {spec.name: stack.database_url(spec) for spec in SERVICES} == {
+        spec.name: f"sqlite:///{tmp_path / f'{spec.slug}.sqlite3'}" for spec in SERVICES
+    }
+
+
+def test_postgres_database_url_gives_each_service_its_own_database(tmp_path):
+    env = {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/suite",
+        "FILE_SERVICE_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/files_elsewhere",
+    }
+    stack = Stack(env=env, data_dir=tmp_path)
+    assert stack.database_url(USER).endswith("/suite_user")
+    assert stack.database_url(TICKET).endswith("/suite_ticket")
+    assert stack.database_url(FILE).endswith("/files_elsewhere")
+    assert stack.service_env(TICKET)["DATABASE_URL"].endswith("/suite_ticket")
+
+
+def test_services_are_wired_to_each_other(tmp_path):
+    stack = Stack(
+        env={"SERVICE_AUTH_TOKEN": "inherited"},
+        data_dir=tmp_path,
+        ports={USER.name: 9101, TICKET.name: 9102, FILE.name: 9103},
+    )
+    user, ticket, file = (stack.service_env(spec) for spec in (USER, TICKET, FILE))
+    assert "SERVICE_AUTH_TOKEN" not in user
+    accepted = dict(item.split("=", 1) for item in user["ACCEPTED_SERVICE_TOKENS"].split(","))
+    assert accepted == {
+        TICKET.name: ticket["SERVICE_AUTH_TOKEN"],
+        FILE.name: file["SERVICE_AUTH_TOKEN"],
+    }
+    assert ticket["SERVICE_AUTH_TOKEN"] != file["SERVICE_AUTH_TOKEN"]
+    assert len(ticket["SERVICE_AUTH_TOKEN"]) >= 32
+    assert ticket["ACCEPTED_SERVICE_TOKENS"] == f"{FILE.name}={file['SERVICE_AUTH_TOKEN']}"
+    for env in (user, ticket, file):
+        assert env["IDENTITY_SERVICE_URL"] == "http://127.0.0.1:9101"
+        assert env["TICKET_SERVICE_URL"] == "http://127.0.0.1:9102"
+    assert json.loads(ticket["HEALTHCHECK_DEPENDENCIES"]) == {
+        USER.name: "http://127.0.0.1:9101/health"
+    }
+    assert set(json.loads(file["HEALTHCHECK_DEPENDENCIES"])) == {USER.name, TICKET.name}
+    assert file["MEDIA_ROOT"] == str(tmp_path / "files")
+    assert [env["PORT"] for env in (user, ticket, file)] == ["9101", "9102", "9103"]
+
+
+def test_tokens_from_the_environment_win(tmp_path):
+    stack = Stack(env={"TICKET_SERVICE_TOKEN": "t" * 40}, data_dir=tmp_path)
+    assert stack.service_env(TICKET)["SERVICE_AUTH_TOKEN"] == "t" * 40
+
+
+def test_banner_names_every_address_and_the_demo_logins(tmp_path):
+    stack = Stack(
+        env={"DEMO_PASSWORD": "pw-for-test-123"}, data_dir=tmp_path, ports={USER.name: 9201}
+    )
+    banner = stack.banner()
+    for spec in SERVICES:
+        assert stack.url(spec.name) in banner
+    for email in ("admin@example.com", "agent@example.com", "customer@example.com"):
+        assert email in banner
+    assert "pw-for-test-123" in banner and "http://127.0.0.1:9201/api/v1/auth/login" in banner
+
+
+def _get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_command_line_runner_starts_prints_and_stops_on_ctrl_c(tmp_path):
+    ports = free_ports(3)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+    args = [f"--{spec.slug}-port={port}" for spec, port in zip(SERVICES, ports, strict=True)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.runner", "--data-dir", str(tmp_path), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 180
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if "Ctrl-C stops all three" in line or time.monotonic() > deadline:
+                break
+        text = "".join(output)
+        assert "The demo stack is up" in text, text
+        for port in ports:
+            assert f"http://127.0.0.1:{port}" in text
+            assert _get(f"http://127.0.0.1:{port}/health") == 200
+        assert "customer@example.com" in text
+        # Migrated and seeded: one SQLite file per service.
+        assert sorted(p.name for p in tmp_path.glob("*.sqlite3")) == [
+            "file.sqlite3",
+            "ticket.sqlite3",
+            "user.sqlite3",
+        ]
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, text + rest
+    assert "Stopped." in rest
+    for port in ports:
+        assert not _listening(port), f"something still listens on {port}"

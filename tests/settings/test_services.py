@@ -1,0 +1,86 @@
+"""settings.services and the demo services' settings modules: own name, database and cache."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from settings.services import service_caches, service_database
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_SETTINGS = {
+    "user-service": "services.user_service.settings",
+    "ticket-service": "services.ticket_service.settings",
+    "file-service": "services.file_service.settings",
+}
+
+
+def test_service_database_defaults_to_its_own_sqlite_file(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = service_database("ticket")["default"]
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(ROOT / "var" / "ticket.sqlite3")
+    # A threaded server on one SQLite file needs these, or it fails with "database is locked".
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_service_database_follows_database_url(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db:5432/ticket_service")
+    config = service_database("ticket")["default"]
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["NAME"] == "ticket_service"
+    assert "OPTIONS" not in config or "transaction_mode" not in config["OPTIONS"]
+
+
+def test_service_caches_prefix_keys_with_the_service_name(monkeypatch):
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/3")
+    config = service_caches("file-service")["default"]
+    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["KEY_PREFIX"] == "file-service"
+
+
+@pytest.mark.parametrize(("name", "module"), SERVICE_SETTINGS.items())
+def test_each_service_has_its_own_name_database_and_urls(name, module, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+    env.update({"DJANGO_SETTINGS_MODULE": module, "SERVICE_NAME": "from-env-ignored"})
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps(["
+        "s.SERVICE_NAME, s.DATABASES['default']['NAME'], s.ROOT_URLCONF, s.WSGI_APPLICATION,"
+        "s.CACHES['default']['KEY_PREFIX'],"
+        "s.LOGGING['filters']['request_context']['service_name']]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    service_name, db_name, urlconf, wsgi, prefix, log_name = json.loads(result.stdout)
+    package = module.rsplit(".", 1)[0]
+    assert service_name == prefix == log_name == name
+    assert db_name == str(ROOT / "var" / f"{name.split('-')[0]}.sqlite3")
+    assert urlconf == f"{package}.urls"
+    assert wsgi == f"{package}.wsgi.application"
+
+
+def test_every_variable_the_services_read_is_documented():
+    documented = set(
+        re.findall(r"^#?\s*([A-Z_][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M)
+    )
+    sources = [ROOT / "settings" / "services.py", ROOT / "services" / "runner.py"]
+    sources += [
+        ROOT / "services" / f"{n}_service" / "settings.py" for n in ("user", "ticket", "file")
+    ]
+    read: set[str] = set()
+    for source in sources:
+        text = source.read_text()
+        read |= set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z_][A-Z0-9_]*)\"", text))
+        read |= set(re.findall(r"env\.get\(\s*f?\"([A-Z_][A-Z0-9_]*)\"", text))
+    read |= {f"{n}_SERVICE_{suffix}" for n in ("USER", "TICKET", "FILE") for suffix in ("PORT",)}
+    read |= {f"{n}_SERVICE_DATABASE_URL" for n in ("USER", "TICKET", "FILE")}
+    read |= {"TICKET_SERVICE_TOKEN", "FILE_SERVICE_TOKEN", "DEMO_PASSWORD"}
+    assert read <= documented, f"undocumented in .env.example: {sorted(read - documented)}"
