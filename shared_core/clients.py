@@ -39,6 +39,9 @@ Retry rules (``retries`` = attempts after the first; every attempt is bounded by
   deadline is not started: the last error is raised at once;
 * request bodies that cannot be replayed (generators, open files) are sent once.
 
+The proxy and CA-bundle environment variables (``HTTP(S)_PROXY``, ``NO_PROXY``,
+``REQUESTS_CA_BUNDLE``) are read once, when the client is built, for its one host.
+
 Thread safety
 -------------
 One client may be shared by any number of threads (and should be: one per downstream service,
@@ -388,6 +391,9 @@ class HTTPClient:
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session
+        # Proxies (HTTP(S)_PROXY, NO_PROXY) and the CA bundle (REQUESTS_CA_BUNDLE) for our one
+        # host, read from the environment once: requests would scan os.environ twice per call.
+        self._send_kwargs = session.merge_environment_settings(self.base_url, {}, True, None, None)
 
     def __repr__(self) -> str:
         return f"<HTTPClient {self.base_url}>"
@@ -472,11 +478,10 @@ class HTTPClient:
                 auth=_BearerAuth(token),
             )
         )
-        send_kwargs = session.merge_environment_settings(prepared.url, {}, True, None, None)
         call = _Call(
             client=self,
             prepared=prepared,
-            send_kwargs=send_kwargs,
+            send_kwargs=self._send_kwargs,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             deadline_at=deadline_at,
@@ -684,7 +689,13 @@ class _Call:
                     raise error
             self.attempts += 1
             started = time.monotonic()
-            result = self._attempt(remaining)
+            try:
+                result = self._attempt(remaining)
+            except BaseException:
+                # Not a verdict on the host (a bug, KeyboardInterrupt): free a probe slot.
+                if breaker is not None:
+                    breaker.release()
+                raise
             duration = time.monotonic() - started
             if breaker is not None:
                 if result.host_failed is True:

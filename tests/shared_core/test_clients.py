@@ -623,6 +623,17 @@ def test_errors_redact_query_secrets(refused_url):
     assert "qs-secret" not in caught.value.url
 
 
+def test_environment_proxy_is_read_when_the_client_is_built(scripted_server, monkeypatch):
+    proxy = scripted_server(lambda request: reply(200, b"{}"))
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", proxy.url)
+    client = make_client("http://user-service.invalid:8001/api/")
+    monkeypatch.delenv("http_proxy")  # read once, at construction
+    client.get("users/1")
+    assert proxy.requests[0].path == "http://user-service.invalid:8001/api/users/1"
+
+
 def test_cookies_are_never_carried_between_calls(scripted_server):
     server = scripted_server(
         lambda request: reply(200, b"{}", {"Set-Cookie": "sessionid=user-a; Path=/"})
