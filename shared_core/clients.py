@@ -59,6 +59,7 @@ import http.cookiejar
 import json as jsonlib
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -198,20 +199,52 @@ class InvalidJSONError(ServiceError):
 # --- Transport: a pool that never waits forever ---------------------------------------------------
 
 
+# How long this thread's current urlopen() waited for a pooled connection (pools are shared by
+# threads; one thread runs one urlopen() at a time).
+_pool_wait = threading.local()
+
+
 class _BoundedWaitMixin:
-    """With ``pool_block=True`` urllib3 waits for a free connection with no time limit unless it
-    is given a ``pool_timeout``, which requests never passes: wait at most the time left before
-    the call's deadline (``Timeout.total``; the connect timeout when there is none)."""
+    """Keep the wait for a pooled connection inside the call's deadline.
+
+    With ``pool_block=True`` urllib3 waits for a free connection with no time limit unless it is
+    given a ``pool_timeout``, which requests never passes: wait at most ``Timeout.total`` (the
+    time left before the deadline). urllib3 also starts the ``total`` clock only once it holds a
+    connection, so the time spent waiting is taken off ``total`` before the request is made.
+    """
 
     def urlopen(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("pool_timeout") is None:
-            timeout = kwargs.get("timeout")
-            if isinstance(timeout, Timeout):
-                total = timeout.total
-                kwargs["pool_timeout"] = (
-                    total if isinstance(total, int | float) else timeout.connect_timeout
-                )
+        timeout = kwargs.get("timeout")
+        if kwargs.get("pool_timeout") is None and isinstance(timeout, Timeout):
+            total = timeout.total
+            kwargs["pool_timeout"] = (
+                total if isinstance(total, int | float) else timeout.connect_timeout
+            )
+        _pool_wait.asked_at = time.monotonic()
+        _pool_wait.waited = 0.0
         return super().urlopen(method, url, *args, **kwargs)  # type: ignore[misc]
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        asked_at = getattr(_pool_wait, "asked_at", None)
+        if asked_at is not None:
+            _pool_wait.waited = time.monotonic() - asked_at
+        return conn
+
+    def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        waited = getattr(_pool_wait, "waited", 0.0)
+        _pool_wait.waited = 0.0
+        timeout = kwargs.get("timeout")
+        if (
+            waited > 0.001
+            and isinstance(timeout, Timeout)
+            and isinstance(timeout.total, int | float)
+        ):
+            left = max(timeout.total - waited, 0.001)
+            kwargs["timeout"] = Timeout(
+                connect=min(timeout.connect_timeout, left), read=timeout.read_timeout, total=left
+            )
+        return super()._make_request(conn, method, url, *args, **kwargs)  # type: ignore[misc]
 
 
 class _HTTPPool(_BoundedWaitMixin, HTTPConnectionPool):

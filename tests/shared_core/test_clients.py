@@ -504,6 +504,29 @@ def test_waiting_for_a_pooled_connection_is_bounded_by_the_deadline(scripted_ser
     assert [r.path for r in server.requests] == ["/slow"]
 
 
+def test_time_spent_waiting_for_the_pool_counts_against_the_deadline(scripted_server):
+    """urllib3 starts its ``total`` clock once it holds a connection: the wait must not add up.
+
+    The second call waits ~2 s for the only connection, then meets a 5 s answer: with a 2.5 s
+    deadline it must give up at ~2.5 s, not at 2 s + 2.5 s.
+    """
+    server = scripted_server(
+        lambda request: reply(200, b"{}", delay=2.0 if request.path == "/first" else 5.0)
+    )
+    client = make_client(server.url, pool_maxsize=1, timeout=(1.0, 10.0), retries=0)
+    holder = threading.Thread(target=client.get, args=("first",))
+    holder.start()
+    while not server.requests:
+        time.sleep(0.01)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError):
+        client.get("second", deadline=2.5)
+    elapsed = time.monotonic() - started
+    holder.join()
+    assert [r.path for r in server.requests] == ["/first", "/second"]
+    assert elapsed < 3.5  # the deadline (2.5 s), not 4.5 s
+
+
 # --- headers, auth, URLs, logging, settings ---------------------------------------------------
 
 
