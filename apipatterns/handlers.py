@@ -115,6 +115,16 @@ def problem_for_exception(
     else:
         problem = build_problem(500, "internal_error")
         _report_unexpected(exc, request)
+    if problem["status"] == 429 and "retry_after" not in problem:
+        # Any 429 (an APIError subclass, a rate limit from another library) says when to retry.
+        given = headers.get("Retry-After", "")
+        wait = (
+            int(given)
+            if given.isdigit() and int(given) >= 1
+            else _retry_after(getattr(exc, "wait", None))
+        )
+        headers["Retry-After"] = str(wait)
+        problem["retry_after"] = wait
     return problem, headers
 
 

@@ -65,12 +65,15 @@ class ProblemDetailsMiddleware:
         status = response.status_code
         extra = {}
         retry_after = response.get("Retry-After", "")
-        if status == 429 and retry_after.isdigit():
-            extra["retry_after"] = int(retry_after)
+        if status == 429:
+            seconds = int(retry_after) if retry_after.isdigit() and int(retry_after) >= 1 else 1
+            extra["retry_after"] = seconds
         problem = ProblemJSONResponse(build_problem(status, **extra))
         for name, value in response.headers.items():
             if name.lower() not in _DROPPED_HEADERS:
                 problem[name] = value
+        if status == 429:
+            problem["Retry-After"] = str(extra["retry_after"])
         problem.cookies = response.cookies
         return problem
 

@@ -172,6 +172,8 @@ class DownstreamService(HealthCheck):
             path = parts.path.lstrip("/") + (f"?{parts.query}" if parts.query else "")
             client = clients.HTTPClient(
                 f"{parts.scheme}://{parts.netloc}/",
+                # Health endpoints are public: the service token is not sent where not needed.
+                auth_token="",
                 timeout=seconds,
                 deadline=seconds,
                 retries=0,

@@ -40,6 +40,9 @@ __all__ = ["HealthView", "LivenessView", "ReadinessView", "SettingsChecks"]
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# The ?format= values HealthCheckView renders; any other value is ignored (as the library does).
+LIBRARY_FORMATS = frozenset({"json", "text", "atom", "rss", "openmetrics"})
+
 # Worker threads are started lazily, one per check running at the same time: this is a ceiling,
 # high enough that no check waits in the queue while its timeout runs.
 MAX_CHECK_THREADS = 32
@@ -131,7 +134,8 @@ class HealthView(HealthCheckView):
         return abandoning_executor()
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if "format" in request.GET or not _prefers_default_json(request.headers.get("accept", "")):
+        explicit_format = request.GET.get("format") in LIBRARY_FORMATS
+        if explicit_format or not _prefers_default_json(request.headers.get("accept", "")):
             # An explicit choice (text/html for a browser, text/plain, feeds, OpenMetrics):
             # the library negotiates; only its "a check failed" status changes.
             response = await super().get(request, *args, **kwargs)

@@ -39,6 +39,9 @@ Retry rules (``retries`` = attempts after the first; every attempt is bounded by
   deadline is not started: the last error is raised at once;
 * request bodies that cannot be replayed (generators, open files) are sent once.
 
+The proxy and CA-bundle environment variables (``HTTP(S)_PROXY``, ``NO_PROXY``,
+``REQUESTS_CA_BUNDLE``) are read once, when the client is built, for its one host.
+
 Thread safety
 -------------
 One client may be shared by any number of threads (and should be: one per downstream service,
@@ -56,6 +59,7 @@ import http.cookiejar
 import json as jsonlib
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -195,20 +199,52 @@ class InvalidJSONError(ServiceError):
 # --- Transport: a pool that never waits forever ---------------------------------------------------
 
 
+# How long this thread's current urlopen() waited for a pooled connection (pools are shared by
+# threads; one thread runs one urlopen() at a time).
+_pool_wait = threading.local()
+
+
 class _BoundedWaitMixin:
-    """With ``pool_block=True`` urllib3 waits for a free connection with no time limit unless it
-    is given a ``pool_timeout``, which requests never passes: wait at most the time left before
-    the call's deadline (``Timeout.total``; the connect timeout when there is none)."""
+    """Keep the wait for a pooled connection inside the call's deadline.
+
+    With ``pool_block=True`` urllib3 waits for a free connection with no time limit unless it is
+    given a ``pool_timeout``, which requests never passes: wait at most ``Timeout.total`` (the
+    time left before the deadline). urllib3 also starts the ``total`` clock only once it holds a
+    connection, so the time spent waiting is taken off ``total`` before the request is made.
+    """
 
     def urlopen(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("pool_timeout") is None:
-            timeout = kwargs.get("timeout")
-            if isinstance(timeout, Timeout):
-                total = timeout.total
-                kwargs["pool_timeout"] = (
-                    total if isinstance(total, int | float) else timeout.connect_timeout
-                )
+        timeout = kwargs.get("timeout")
+        if kwargs.get("pool_timeout") is None and isinstance(timeout, Timeout):
+            total = timeout.total
+            kwargs["pool_timeout"] = (
+                total if isinstance(total, int | float) else timeout.connect_timeout
+            )
+        _pool_wait.asked_at = time.monotonic()
+        _pool_wait.waited = 0.0
         return super().urlopen(method, url, *args, **kwargs)  # type: ignore[misc]
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        asked_at = getattr(_pool_wait, "asked_at", None)
+        if asked_at is not None:
+            _pool_wait.waited = time.monotonic() - asked_at
+        return conn
+
+    def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        waited = getattr(_pool_wait, "waited", 0.0)
+        _pool_wait.waited = 0.0
+        timeout = kwargs.get("timeout")
+        if (
+            waited > 0.001
+            and isinstance(timeout, Timeout)
+            and isinstance(timeout.total, int | float)
+        ):
+            left = max(timeout.total - waited, 0.001)
+            kwargs["timeout"] = Timeout(
+                connect=min(timeout.connect_timeout, left), read=timeout.read_timeout, total=left
+            )
+        return super()._make_request(conn, method, url, *args, **kwargs)  # type: ignore[misc]
 
 
 class _HTTPPool(_BoundedWaitMixin, HTTPConnectionPool):
@@ -388,6 +424,9 @@ class HTTPClient:
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session
+        # Proxies (HTTP(S)_PROXY, NO_PROXY) and the CA bundle (REQUESTS_CA_BUNDLE) for our one
+        # host, read from the environment once: requests would scan os.environ twice per call.
+        self._send_kwargs = session.merge_environment_settings(self.base_url, {}, True, None, None)
 
     def __repr__(self) -> str:
         return f"<HTTPClient {self.base_url}>"
@@ -472,11 +511,10 @@ class HTTPClient:
                 auth=_BearerAuth(token),
             )
         )
-        send_kwargs = session.merge_environment_settings(prepared.url, {}, True, None, None)
         call = _Call(
             client=self,
             prepared=prepared,
-            send_kwargs=send_kwargs,
+            send_kwargs=self._send_kwargs,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             deadline_at=deadline_at,
@@ -684,7 +722,13 @@ class _Call:
                     raise error
             self.attempts += 1
             started = time.monotonic()
-            result = self._attempt(remaining)
+            try:
+                result = self._attempt(remaining)
+            except BaseException:
+                # Not a verdict on the host (a bug, KeyboardInterrupt): free a probe slot.
+                if breaker is not None:
+                    breaker.release()
+                raise
             duration = time.monotonic() - started
             if breaker is not None:
                 if result.host_failed is True:

@@ -75,6 +75,14 @@ def test_unknown_wait_still_gives_retry_after_of_one(client):
     assert response["Retry-After"] == "1" and body["retry_after"] == 1
 
 
+@pytest.mark.parametrize("url", ["/drf/app-rate-limited", "/plain/rate-limited"])
+def test_every_429_carries_retry_after(client, url):
+    # An app's own 429 (APIError subclass) and a plain view's 429 page get it too.
+    response = client.get(url)
+    body = problem(response, 429, "too_many_attempts" if "app" in url else "throttled")
+    assert response["Retry-After"] == "1" and body["retry_after"] == 1
+
+
 def _anon_request(**meta):
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9", **meta)
     request.user = AnonymousUser()

@@ -24,6 +24,8 @@ urlpatterns = [
     path("drf/scoped-throttle", views.ScopedThrottled.as_view()),
     path("drf/unknown-wait-throttle", views.UnknownWaitThrottled.as_view()),
     path("drf/envelopes", views.Envelopes.as_view()),
+    path("drf/app-rate-limited", views.AppRateLimited.as_view()),
+    path("plain/rate-limited", views.plain_rate_limited),
     path("drf/decorated", views.DecoratedAPIView.as_view()),
     path("plain/404", views.plain_404),
     path("plain/denied", views.plain_denied),

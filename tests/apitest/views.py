@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apipatterns import error_response, handle_exceptions, paginate, success_response
-from apipatterns.exceptions import ConflictError
+from apipatterns.exceptions import APIError, ConflictError
 from apipatterns.pagination import CursorPagination, NoCountPageNumberPagination
 from apipatterns.throttling import ScopedRateThrottle
 from shared_core import clients
@@ -194,6 +194,21 @@ class UnknownWaitThrottled(APIView):
 
     def get(self, request):
         return Response({"ok": True})
+
+
+class RateLimitedError(APIError):
+    status_code = 429
+    default_code = "too_many_attempts"
+    default_detail = "Too many attempts."
+
+
+class AppRateLimited(APIView):
+    def get(self, request):
+        raise RateLimitedError()
+
+
+def plain_rate_limited(request):
+    return HttpResponse("slow down", status=429, content_type="text/plain")
 
 
 class Envelopes(APIView):

@@ -107,6 +107,31 @@ def test_the_image_command_serves_health_ready_and_static_files(dockerfile, data
     assert any(line["logger"] == "gunicorn.error" for line in lines)  # the master's own lines
 
 
+def test_wsgi_app_and_settings_pick_the_service(dockerfile, database_url, tmp_path):
+    # The same image serves every demo service: here the user service, with its own settings.
+    port = free_port()
+    env = production_env(
+        dockerfile,
+        PORT=str(port),
+        DATABASE_URL=database_url,
+        WSGI_APP="services.user_service.wsgi:application",
+        DJANGO_SETTINGS_MODULE="services.user_service.settings",
+        WAIT_FOR_DB_TIMEOUT="30",
+    )
+    migrate = run(entrypoint(dockerfile, "python", "-m", "django", "migrate", "--noinput"), env)
+    assert migrate.returncode == 0, migrate.stderr
+
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    with running_process(image_command(dockerfile), env=env, log=log, probe_url=f"{base}/health"):
+        ready = get(f"{base}/ready")
+
+    assert ready[0] == 200, ready[2]
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    served = [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert served and {line["service"] for line in served} == {"user-service"}
+
+
 def test_with_the_database_unreachable_health_stays_200_and_ready_names_it(dockerfile, tmp_path):
     port, dead = free_port(), free_port()
     env = production_env(

@@ -141,10 +141,15 @@ def test_downstream_repr_never_shows_its_url():
     assert "pw-s3cret" not in str(check.labels)
 
 
-def test_downstream_passes_on_2xx(stub_server):
+def test_downstream_passes_on_2xx_without_sending_the_service_token(stub_server, settings):
+    settings.SERVICE_AUTH_TOKEN = "svc-s3cret"
     server = stub_server(status=204, body=b"")
-    DownstreamService(name="user-service", url=f"{server.url}/health").run()
-    assert server.requests[0]["path"] == "/health"
+
+    DownstreamService(name="user-service", url=f"{server.url}/health?deep=1").run()
+
+    (request,) = server.requests
+    assert request["path"] == "/health?deep=1"
+    assert "Authorization" not in request
 
 
 # --- what /ready runs ------------------------------------------------------------------------

@@ -79,6 +79,8 @@ def test_ready_is_200_and_reports_every_check_when_all_is_up(
         assert isinstance(entry["time_ms"], float) and entry["time_ms"] >= 0
         assert "error" not in entry
     assert [r["path"] for r in user_service.requests] == ["/health"]
+    # The check ran in a worker thread, yet in the request's context: its ID was forwarded.
+    assert user_service.requests[0]["X-Request-ID"] == response["X-Request-ID"]
     # The storage probe cleaned up after itself.
     assert not any(p.is_file() for p in (tmp_path / "media").rglob("*"))
 
@@ -91,6 +93,14 @@ def test_ready_defaults_to_json_for_probes_without_a_preference(client):
         assert response.status_code == 200, (accept, response.content)
         assert response["Content-Type"] == "application/json", accept
         assert response.json()["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_an_unknown_format_with_a_malformed_accept_header_still_gets_json(client):
+    response = client.get("/ready?format=bogus", HTTP_ACCEPT="not a media type;;")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
 
 
 @pytest.mark.django_db

@@ -504,6 +504,29 @@ def test_waiting_for_a_pooled_connection_is_bounded_by_the_deadline(scripted_ser
     assert [r.path for r in server.requests] == ["/slow"]
 
 
+def test_time_spent_waiting_for_the_pool_counts_against_the_deadline(scripted_server):
+    """urllib3 starts its ``total`` clock once it holds a connection: the wait must not add up.
+
+    The second call waits ~2 s for the only connection, then meets a 5 s answer: with a 2.5 s
+    deadline it must give up at ~2.5 s, not at 2 s + 2.5 s.
+    """
+    server = scripted_server(
+        lambda request: reply(200, b"{}", delay=2.0 if request.path == "/first" else 5.0)
+    )
+    client = make_client(server.url, pool_maxsize=1, timeout=(1.0, 10.0), retries=0)
+    holder = threading.Thread(target=client.get, args=("first",))
+    holder.start()
+    while not server.requests:
+        time.sleep(0.01)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError):
+        client.get("second", deadline=2.5)
+    elapsed = time.monotonic() - started
+    holder.join()
+    assert [r.path for r in server.requests] == ["/first", "/second"]
+    assert elapsed < 3.5  # the deadline (2.5 s), not 4.5 s
+
+
 # --- headers, auth, URLs, logging, settings ---------------------------------------------------
 
 
@@ -621,6 +644,17 @@ def test_errors_redact_query_secrets(refused_url):
         make_client(refused_url, retries=0).get("x", params={"token": "qs-secret"})
     assert "qs-secret" not in str(caught.value)
     assert "qs-secret" not in caught.value.url
+
+
+def test_environment_proxy_is_read_when_the_client_is_built(scripted_server, monkeypatch):
+    proxy = scripted_server(lambda request: reply(200, b"{}"))
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", proxy.url)
+    client = make_client("http://user-service.invalid:8001/api/")
+    monkeypatch.delenv("http_proxy")  # read once, at construction
+    client.get("users/1")
+    assert proxy.requests[0].path == "http://user-service.invalid:8001/api/users/1"
 
 
 def test_cookies_are_never_carried_between_calls(scripted_server):
