@@ -29,7 +29,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
@@ -52,6 +52,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 VALIDATION_DETAIL = _("The request contains invalid data.")
 PARSE_DETAIL = _("The request body could not be parsed.")
+
+
+#: Seconds a client should wait after a 503 ``service_unavailable`` (database unreachable).
+DATABASE_RETRY_AFTER = 2
+DATABASE_DETAIL = _("The service cannot reach its database right now. Try again shortly.")
 
 
 def _retry_after(value: float | None) -> int:
@@ -110,6 +115,13 @@ def problem_for_exception(
     elif isinstance(exc, IntegrityError):
         logger.warning("Integrity error answered with 409 conflict: %s", type(exc).__name__)
         problem = build_problem(409, "conflict")
+    elif isinstance(exc, OperationalError | InterfaceError):
+        # The database refused or dropped the connection (restart, failover, too many
+        # connections): a 503 the client may retry, not a 500. Logged with the traceback, since
+        # SQLite also reports programming errors ("no such table") this way.
+        logger.error("Database unavailable, answered 503", exc_info=exc)
+        headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        problem = build_problem(503, "service_unavailable", DATABASE_DETAIL)
     elif isinstance(exc, clients.ServiceError):
         problem = _upstream_problem(exc, headers)
     else:

@@ -238,3 +238,17 @@ def test_messages_are_translated_codes_are_not(client):
     english = problem(client.get("/drf/widgets/999"), 404, "not_found")
     with_settings = problem(response, 404, "not_found")
     assert with_settings["code"] == english["code"]
+
+
+def test_database_unavailable_is_a_503_the_client_may_retry(caplog):
+    """Found by the fault tests: a stopped PostgreSQL answered 500 internal_error."""
+    from django.db import InterfaceError, OperationalError
+
+    from apipatterns.handlers import DATABASE_RETRY_AFTER, problem_for_exception
+
+    for exc in (OperationalError("connection refused"), InterfaceError("connection closed")):
+        problem, headers = problem_for_exception(exc)
+        assert (problem["status"], problem["code"]) == (503, "service_unavailable")
+        assert "refused" not in problem["detail"] and "closed" not in problem["detail"]
+        assert headers["Retry-After"] == str(DATABASE_RETRY_AFTER)
+    assert "Database unavailable" in caplog.text
