@@ -79,6 +79,9 @@ class Cache(library_checks.Cache):
             cache = caches[self.alias]
         except InvalidCacheBackendError as e:
             raise ServiceUnavailable("Cache alias does not exist") from e
+        # shared_core.cache.FailSafeRedisCache absorbs outages for the application; the probe
+        # must see them, so it talks to the same client without that safety net.
+        cache = getattr(cache, "strict", cache)
         key = f"{self.key_prefix}:{uuid.uuid4().hex}"
         value = f"itworks-{uuid.uuid4().hex}"
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 
+from shared_core.cache import fail_safe
 from shared_core.logging_config import get_logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -86,7 +87,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# A Redis outage degrades (logged; reads miss, writes dropped) instead of raising in every
+# request that touches the cache: see shared_core/cache.py for what each feature does then.
+CACHES = {"default": fail_safe(env.cache_url("CACHE_URL", default="locmemcache://"))}
 
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from settings.base import BASE_DIR, env
+from shared_core.cache import fail_safe
 
 
 def service_database(slug: str) -> dict[str, dict[str, Any]]:
@@ -45,4 +46,5 @@ def service_caches(service_name: str) -> dict[str, dict[str, Any]]:
         env.str("CACHE_URL", default="") or "locmemcache://"
     )
     config.setdefault("KEY_PREFIX", service_name)
-    return {"default": config}
+    # Redis outages degrade instead of raising: shared_core/cache.py.
+    return {"default": fail_safe(config)}

@@ -60,7 +60,7 @@ def test_settings_import_from_any_working_directory(tmp_path):
             "CACHE_URL",
             "redis://cache:6379/2",
             "CACHES['default']['BACKEND']",
-            "django.core.cache.backends.redis.RedisCache",
+            "shared_core.cache.FailSafeRedisCache",
         ),
         ("SERVICE_NAME", "ticket-service", "SERVICE_NAME", "ticket-service"),
         ("DEBUG", "false", "DEBUG", "False"),

@@ -41,7 +41,7 @@ def test_service_database_follows_database_url(monkeypatch):
 def test_service_caches_prefix_keys_with_the_service_name(monkeypatch):
     monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/3")
     config = service_caches("file-service")["default"]
-    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["BACKEND"] == "shared_core.cache.FailSafeRedisCache"
     assert config["KEY_PREFIX"] == "file-service"
 
 
