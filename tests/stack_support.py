@@ -73,14 +73,22 @@ def shared_postgres_urls(prefix: str) -> dict[str, str] | None:
 class SettingsStack(Stack):
     """A stack whose services may run with other settings modules (``{service: module}``)."""
 
-    def __init__(self, *args: object, settings_modules: Mapping[str, str], **kwargs: object):
+    def __init__(
+        self,
+        *args: object,
+        settings_modules: Mapping[str, str],
+        env_overrides: Mapping[str, Mapping[str, str]],
+        **kwargs: object,
+    ):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.settings_modules = dict(settings_modules)
+        self.env_overrides = {name: dict(values) for name, values in env_overrides.items()}
 
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
         env = super().service_env(spec)
         if spec.name in self.settings_modules:
             env["DJANGO_SETTINGS_MODULE"] = self.settings_modules[spec.name]
+        env.update(self.env_overrides.get(spec.name, {}))
         return env
 
 
@@ -94,6 +102,7 @@ def start_stack(
     cache_url: str | None = None,
     threads: int = 4,
     settings_modules: Mapping[str, str] | None = None,
+    env_overrides: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[Stack]:
     """Migrate, seed and run the three services; stop them on the way out."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
@@ -110,6 +119,7 @@ def start_stack(
     ports = dict(zip((spec.name for spec in SERVICES), free_ports(3), strict=True))
     stack = SettingsStack(
         settings_modules=settings_modules or {},
+        env_overrides=env_overrides or {},
         ports=ports,
         data_dir=data_dir,
         env=env,
