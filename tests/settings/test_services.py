@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from settings.services import service_caches, service_database
+from settings.services import consumer_rest_framework, service_caches, service_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_SETTINGS = {
@@ -87,8 +87,6 @@ def test_every_variable_the_services_read_is_documented():
 
 
 def test_consumer_rest_framework_authenticates_services_then_remote_sessions():
-    from settings.services import consumer_rest_framework
-
     base = {"DEFAULT_RENDERER_CLASSES": ["x.Renderer"], "DEFAULT_AUTHENTICATION_CLASSES": ["y"]}
     config = consumer_rest_framework(base)
     assert config["DEFAULT_RENDERER_CLASSES"] == ["x.Renderer"]
