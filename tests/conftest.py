@@ -39,6 +39,31 @@ def require_service(name: str, url: str) -> str:
     pytest.skip(f"{reason} (start it to run this test)")
 
 
+def _default_database_is_postgresql() -> bool:
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres_only`` tests need PostgreSQL as the default database.
+
+    ``scripts/test`` runs the suite twice, on SQLite and then on PostgreSQL + Redis. On any
+    other default database these tests are deselected under ``CI=true`` (the PostgreSQL pass
+    runs them, and CI reports no skip) and skipped with the reason outside CI.
+    """
+    if _default_database_is_postgresql():
+        return
+    marked = [item for item in items if item.get_closest_marker("postgres_only")]
+    if not marked:
+        return
+    if IN_CI:
+        items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
+        config.hook.pytest_deselected(items=marked)
+        return
+    reason = "needs PostgreSQL as the default database (set DATABASE_URL; CI runs it there)"
+    for item in marked:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture
 def postgres_url() -> str:
     """URL of a real PostgreSQL server (skips outside CI when there is none)."""
