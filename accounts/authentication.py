@@ -22,7 +22,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -57,8 +57,32 @@ def bearer_token(request: HttpRequest | Request) -> str | None:
     return credentials or None
 
 
+class _Principal:
+    """What Django and DRF expect of ``request.user``, for identities that are not local users.
+
+    They have no local Django permissions: views grant access by role (``HasRole``) instead.
+    """
+
+    id: str
+    is_service: ClassVar[bool] = False
+    is_authenticated: ClassVar[bool] = True
+    is_anonymous: ClassVar[bool] = False
+    is_active: ClassVar[bool] = True
+    is_staff: ClassVar[bool] = False
+    is_superuser: ClassVar[bool] = False
+
+    @property
+    def pk(self) -> str:
+        """Same as ``id`` (throttles and logs use ``pk``)."""
+        return self.id
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """No local Django permissions; use roles."""
+        return False
+
+
 @dataclass(frozen=True)
-class RemoteUser:
+class RemoteUser(_Principal):
     """An end user known to the identity service, as introspection described them."""
 
     id: str
@@ -66,60 +90,31 @@ class RemoteUser:
     roles: frozenset[str] = frozenset()
     expires_at: str | None = None
     data: dict[str, Any] = field(default_factory=dict, compare=False)
-    is_service: bool = False
-    is_authenticated: bool = True
-    is_anonymous: bool = False
-    is_active: bool = True
-    is_staff: bool = False
-    is_superuser: bool = False
-
-    @property
-    def pk(self) -> str:
-        """Same as ``id`` (throttles and logs use ``pk``)."""
-        return self.id
 
     def get_username(self) -> str:
         """The email, as Django's user API expects."""
         return self.email
-
-    def has_perm(self, perm: str, obj: Any = None) -> bool:
-        """Remote users have no local Django permissions; use roles."""
-        return False
 
     def __str__(self) -> str:
         return self.email or self.id
 
 
 @dataclass(frozen=True)
-class ServicePrincipal:
+class ServicePrincipal(_Principal):
     """A calling service, authenticated by its service token."""
 
     name: str
     roles: frozenset[str] = frozenset()
-    is_service: bool = True
-    is_authenticated: bool = True
-    is_anonymous: bool = False
-    is_active: bool = True
-    is_staff: bool = False
-    is_superuser: bool = False
+    is_service: ClassVar[bool] = True
 
     @property
-    def id(self) -> str:
+    def id(self) -> str:  # type: ignore[override]
         """``service:<name>``: distinct from any user id."""
         return f"service:{self.name}"
-
-    @property
-    def pk(self) -> str:
-        """Same as ``id``."""
-        return self.id
 
     def get_username(self) -> str:
         """The service's id."""
         return self.id
-
-    def has_perm(self, perm: str, obj: Any = None) -> bool:
-        """Services have no Django permissions; views grant them access explicitly."""
-        return False
 
     def __str__(self) -> str:
         return self.id

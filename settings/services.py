@@ -46,3 +46,19 @@ def service_caches(service_name: str) -> dict[str, dict[str, Any]]:
     )
     config.setdefault("KEY_PREFIX", service_name)
     return {"default": config}
+
+
+def consumer_rest_framework(rest_framework: dict[str, Any]) -> dict[str, Any]:
+    """``REST_FRAMEWORK`` for a service that is not the identity owner.
+
+    A calling service's token is checked first (cheap, local), then the end user's session token
+    through the identity service (one cached introspection call); every view needs one of them.
+    """
+    return {
+        **rest_framework,
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "accounts.authentication.ServiceTokenAuthentication",
+            "accounts.authentication.RemoteSessionAuthentication",
+        ],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    }

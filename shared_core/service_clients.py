@@ -8,10 +8,11 @@ setting, so ``override_settings`` still picks a different one in tests.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 
-from shared_core.clients import HTTPClient
+from shared_core.clients import HTTPClient, ServiceHTTPError
 
 
 @lru_cache(maxsize=32)
@@ -31,3 +32,20 @@ def client_for(base_url: str) -> HTTPClient:
 def clear_clients() -> None:
     """Forget every cached client (tests that change the ``HTTP_CLIENT_*`` settings)."""
     _client.cache_clear()
+
+
+def get_resource(client: HTTPClient, path: str, **kwargs: Any) -> dict[str, Any] | None:
+    """GET one resource from another service: the envelope's ``data`` object (or the bare JSON
+    object), or ``None`` when the service answers 404.
+
+    Any other failure (down, slow, 5xx, not JSON) raises the ``shared_core.clients`` errors,
+    which apipatterns turns into 502/503/504 problems.
+    """
+    try:
+        body = client.get_json(path, **kwargs)
+    except ServiceHTTPError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    data = body.get("data", body) if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else None

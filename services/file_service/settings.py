@@ -10,7 +10,7 @@ from pathlib import Path
 
 from settings.base import *  # noqa: F403
 from settings.base import BASE_DIR, INSTALLED_APPS, LOG_FORMAT, LOG_LEVEL, REST_FRAMEWORK, env
-from settings.services import service_caches, service_database
+from settings.services import consumer_rest_framework, service_caches, service_database
 from shared_core.logging_config import get_logging_config
 
 SERVICE_NAME = "file-service"
@@ -23,14 +23,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "services.file_service.files"]
 ROOT_URLCONF = "services.file_service.urls"
 WSGI_APPLICATION = "services.file_service.wsgi.application"
 
-REST_FRAMEWORK = {
-    **REST_FRAMEWORK,
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.ServiceTokenAuthentication",
-        "accounts.authentication.RemoteSessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-}
+REST_FRAMEWORK = consumer_rest_framework(REST_FRAMEWORK)
 
 # --- Files ------------------------------------------------------------------------------------
 # Uploaded files live under MEDIA_ROOT (a volume in docker-compose), never served by URL: the

@@ -7,7 +7,7 @@ with a service token (``ACCEPTED_SERVICE_TOKENS``).
 
 from settings.base import *  # noqa: F403
 from settings.base import INSTALLED_APPS, LOG_FORMAT, LOG_LEVEL, REST_FRAMEWORK
-from settings.services import service_caches, service_database
+from settings.services import consumer_rest_framework, service_caches, service_database
 from shared_core.logging_config import get_logging_config
 
 SERVICE_NAME = "ticket-service"
@@ -20,12 +20,4 @@ INSTALLED_APPS = [*INSTALLED_APPS, "services.ticket_service.tickets"]
 ROOT_URLCONF = "services.ticket_service.urls"
 WSGI_APPLICATION = "services.ticket_service.wsgi.application"
 
-REST_FRAMEWORK = {
-    **REST_FRAMEWORK,
-    # A service token first (cheap, local), then the end user's session token (one cached call).
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.ServiceTokenAuthentication",
-        "accounts.authentication.RemoteSessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-}
+REST_FRAMEWORK = consumer_rest_framework(REST_FRAMEWORK)

@@ -3,6 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# Django's own error responses (unknown URLs, errors in middleware, 500s) as problem+json:
+# Django looks these four names up in the root URLconf.
+from apipatterns.handlers import handler400, handler403, handler404, handler500  # noqa: F401
+
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("services.user_service.roles.urls")),
@@ -10,9 +14,3 @@ urlpatterns = [
     path("", include("healthchecks.urls")),
     path("admin/", admin.site.urls),
 ]
-
-# Django's own error responses (unknown URLs, errors in middleware, 500s) as problem+json.
-handler400 = "apipatterns.handlers.handler400"
-handler403 = "apipatterns.handlers.handler403"
-handler404 = "apipatterns.handlers.handler404"
-handler500 = "apipatterns.handlers.handler500"

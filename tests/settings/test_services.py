@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from settings.services import service_caches, service_database
+from settings.services import consumer_rest_framework, service_caches, service_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_SETTINGS = {
@@ -84,3 +84,15 @@ def test_every_variable_the_services_read_is_documented():
     read |= {f"{n}_SERVICE_DATABASE_URL" for n in ("USER", "TICKET", "FILE")}
     read |= {"TICKET_SERVICE_TOKEN", "FILE_SERVICE_TOKEN", "DEMO_PASSWORD"}
     assert read <= documented, f"undocumented in .env.example: {sorted(read - documented)}"
+
+
+def test_consumer_rest_framework_authenticates_services_then_remote_sessions():
+    base = {"DEFAULT_RENDERER_CLASSES": ["x.Renderer"], "DEFAULT_AUTHENTICATION_CLASSES": ["y"]}
+    config = consumer_rest_framework(base)
+    assert config["DEFAULT_RENDERER_CLASSES"] == ["x.Renderer"]
+    assert config["DEFAULT_AUTHENTICATION_CLASSES"] == [
+        "accounts.authentication.ServiceTokenAuthentication",
+        "accounts.authentication.RemoteSessionAuthentication",
+    ]
+    assert config["DEFAULT_PERMISSION_CLASSES"] == ["rest_framework.permissions.IsAuthenticated"]
+    assert base["DEFAULT_AUTHENTICATION_CLASSES"] == ["y"]  # the base settings are not mutated

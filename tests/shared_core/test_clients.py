@@ -184,14 +184,16 @@ def test_retry_after_beyond_the_deadline_fails_at_once(scripted_server):
 
 def test_429_with_http_date_retry_after_is_honoured(scripted_server):
     """Issue test 6, first half: an HTTP-date Retry-After (>= 2 s ahead) is waited for."""
-    retry_at = http_date(2 + (1 - time.time() % 1))  # a whole second, at least 2 s ahead
-    server = scripted_server(
-        lambda request: (
-            reply(429, b"{}", {"Retry-After": retry_at})
-            if request.index == 0
-            else reply(200, b"{}")
-        )
-    )
+
+    def script(request):
+        if request.index == 0:
+            # Computed when the request arrives, so a slow client start cannot eat the margin:
+            # a whole second (HTTP dates have no fractions), at least 2 s after this request.
+            retry_at = http_date(2.001 + (1 - time.time() % 1))
+            return reply(429, b"{}", {"Retry-After": retry_at})
+        return reply(200, b"{}")
+
+    server = scripted_server(script)
     make_client(server.url, retries=1, backoff_factor=0.01).get("limited")
     first, second = server.requests
     # Without honouring the date the retry would come ~10 ms later.

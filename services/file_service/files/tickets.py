@@ -7,8 +7,8 @@ from uuid import UUID
 
 from django.conf import settings
 
-from shared_core.clients import HTTPClient, ServiceHTTPError
-from shared_core.service_clients import client_for
+from shared_core.clients import HTTPClient
+from shared_core.service_clients import client_for, get_resource
 
 
 def ticket_service() -> HTTPClient:
@@ -24,11 +24,4 @@ def visible_ticket(ticket_id: UUID | str, user: Any) -> dict[str, Any] | None:
     than 404 propagate as ``shared_core.clients`` errors (502/503/504 problems).
     """
     params = {"for_user": str(user.id), "roles": ",".join(sorted(user.roles))}
-    try:
-        body = ticket_service().get_json(f"internal/v1/tickets/{ticket_id}", params=params)
-    except ServiceHTTPError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    data = body.get("data", body) if isinstance(body, dict) else None
-    return data if isinstance(data, dict) else None
+    return get_resource(ticket_service(), f"internal/v1/tickets/{ticket_id}", params=params)

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from django.conf import settings
 
-from shared_core.clients import HTTPClient, ServiceHTTPError
-from shared_core.service_clients import client_for
+from shared_core.clients import HTTPClient
+from shared_core.service_clients import client_for, get_resource
 
 
 def user_service() -> HTTPClient:
@@ -22,14 +22,7 @@ def fetch_user(user_id: UUID | str) -> dict[str, Any] | None:
     Any other failure (user service down, slow, answering 5xx) propagates as a
     ``shared_core.clients`` error, which apipatterns turns into a 502/503/504 problem.
     """
-    try:
-        body = user_service().get_json(f"api/v1/users/{user_id}")
-    except ServiceHTTPError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    data = body.get("data", body) if isinstance(body, dict) else None
-    return data if isinstance(data, dict) else None
+    return get_resource(user_service(), f"api/v1/users/{user_id}")
 
 
 def user_roles(record: dict[str, Any]) -> set[str]:
