@@ -11,6 +11,7 @@ Order in ``MIDDLEWARE`` (``settings.base``)::
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 
@@ -100,6 +101,11 @@ class RequestLogMiddleware:
 
     Fields go in ``extra`` so the JSON log format has them as keys; 4xx log at WARNING,
     5xx at ERROR, the rest at INFO. The query string is not logged (it may carry secrets).
+
+    The record is made with ``logger.makeRecord`` (so a custom record factory still applies) and
+    passed to ``logger.handle``, as ``logger.log`` does, but without ``logger.log``'s walk up the
+    stack to find the caller: the caller is this method, so its file, line and function name are
+    given directly (the same values ``logger.log`` would find).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -115,22 +121,24 @@ class RequestLogMiddleware:
         if logger.isEnabledFor(level):
             duration_ms = round((time.perf_counter() - start) * 1000, 2)
             user_id = _user_id(request)
-            logger.log(
+            method, path = request.method, request.path
+            caller = sys._getframe()
+            record = logger.makeRecord(
+                logger.name,
                 level,
+                caller.f_code.co_filename,
+                caller.f_lineno,
                 "%s %s %s %.2fms user=%s",
-                request.method,
-                request.path,
-                status,
-                duration_ms,
-                user_id,
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "user_id": user_id,
-                },
+                (method, path, status, duration_ms, user_id),
+                None,
+                "__call__",
             )
+            # What makeRecord(extra=...) does, minus its per-key check against clashes with the
+            # record's own attributes: these five names never clash.
+            record.__dict__.update(
+                method=method, path=path, status=status, duration_ms=duration_ms, user_id=user_id
+            )
+            logger.handle(record)
         # This line replaces the "Not Found: /path" warning Django's handler would add after the
         # middleware chain, where the request ID is already gone (django.utils.log.log_response
         # skips responses marked as logged).

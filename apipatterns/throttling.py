@@ -9,25 +9,69 @@ processes), one small integer per client and window. The price of a fixed window
 can get up to twice the rate across a window boundary. ``wait()`` is the integer number of seconds
 to the end of the window, at least 1; the exception handler sends it as ``Retry-After`` and as
 ``retry_after`` in the body.
+
+Cost per request (this runs on every throttled view): the counter takes one cache operation in
+the steady state. On Django's Redis backend that is one round trip (``INCR`` + ``EXPIRE`` in a
+``MULTI``/``EXEC`` transaction, where Django's own ``add`` + ``incr`` would take three: ``SET NX``,
+``EXISTS``, ``INCR``); on other backends ``incr`` first and ``add`` only when the window's key does
+not exist yet. The backend is looked up once per check, not through DRF's ``default_cache`` proxy
+on every call, and the client address is read from ``META`` without building ``request.headers``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import cache as default_cache
+from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling
+from rest_framework.settings import api_settings
+
+
+def _backend(cache: Any) -> Any:
+    """The cache itself, not DRF's ``default_cache`` proxy (which looks it up on every access)."""
+    return caches[DEFAULT_CACHE_ALIAS] if cache is default_cache else cache
 
 
 def _increment(cache: Any, key: str, timeout: int) -> int:
-    """Atomically count one more request under ``key``; returns the new count."""
+    """Atomically count one more request under ``key`` (created with ``timeout``); new count."""
+    if isinstance(cache, RedisCache):
+        return _redis_increment(cache, key, timeout)
+    try:  # the steady state: the window's counter exists
+        return cache.incr(key)
+    except ValueError:
+        pass
     if cache.add(key, 1, timeout):
         return 1
-    try:
+    try:  # another worker created it between our incr() and add()
         return cache.incr(key)
-    except ValueError:  # expired between add() and incr()
+    except ValueError:  # ... and it has expired already
         cache.add(key, 1, timeout)
         return 1
+
+
+def _redis_increment(cache: RedisCache, key: str, timeout: int) -> int:
+    """``INCR`` + ``EXPIRE`` in one transaction: one round trip, atomic across workers.
+
+    Django's cache API has no "increment, creating with a timeout"; its client
+    (``cache._cache``) and key function are what ``RedisCache.incr`` itself uses, so the value
+    stays readable with ``cache.get`` (Django stores integers unpickled).
+    """
+    key = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(key, write=True)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, timeout)
+        count, _ = pipe.execute()
+    return int(count)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_rate(rate: str) -> tuple[int, int]:
+    return throttling.SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
 
 
 class _WindowCounterMixin:
@@ -39,17 +83,37 @@ class _WindowCounterMixin:
     cache: Any
     timer: Any
 
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
+        # DRF makes a throttle object per request and parses the rate string each time.
+        return (None, None) if rate is None else _parse_rate(rate)
+
+    def get_ident(self, request: Any) -> str | None:
+        """DRF's ``get_ident``, reading ``META`` directly: DRF's reads ``request.headers``,
+        which builds a mapping of every header of the request just for X-Forwarded-For."""
+        meta = request.META
+        xff = meta.get("HTTP_X_FORWARDED_FOR")
+        remote_addr = meta.get("REMOTE_ADDR")
+        num_proxies = api_settings.NUM_PROXIES
+        if num_proxies is not None:
+            if num_proxies == 0 or xff is None:
+                return remote_addr
+            addrs = xff.split(",")
+            return addrs[-min(num_proxies, len(addrs))].strip()
+        return "".join(xff.split()) if xff else remote_addr
+
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
         key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
         if key is None:
             return True
-        self.now = self.timer()
-        window = int(self.now // self.duration)
+        self.now = now = self.timer()
+        window = int(now // self.duration)
         self.window_end = (window + 1) * self.duration
-        # The key outlives its window by a second so a late incr() never resurrects it at 1.
-        count = _increment(self.cache, f"{key}:{window}", self.duration + 1)
+        # The counter lives until a second after its window ends, so a late incr() never finds
+        # it gone and starts the window again at 1.
+        ttl = math.ceil(self.window_end - now) + 1
+        count = _increment(_backend(self.cache), f"{key}:{window}", ttl)
         return count <= self.num_requests
 
     def wait(self) -> float:
@@ -58,6 +122,12 @@ class _WindowCounterMixin:
 
 class AnonRateThrottle(_WindowCounterMixin, throttling.AnonRateThrottle):
     """Anonymous clients, by address (``REST_FRAMEWORK["NUM_PROXIES"]`` decides which)."""
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        user = request.user  # DRF's reads the property twice
+        if user and user.is_authenticated:
+            return None  # authenticated: UserRateThrottle counts them
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class UserRateThrottle(_WindowCounterMixin, throttling.UserRateThrottle):

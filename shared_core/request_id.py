@@ -8,8 +8,8 @@ across every service hop; otherwise a fresh UUID4 hex is generated.
 from __future__ import annotations
 
 import contextvars
+import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -29,9 +29,18 @@ _current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar
 )
 
 
+# uuid4's version (4) and variant (RFC 4122) bits, set as uuid.UUID(..., version=4) sets them.
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+
+
 def generate_request_id() -> str:
-    """Return a new random request ID (32 hex characters)."""
-    return uuid.uuid4().hex
+    """Return a new random request ID: a UUID4 as 32 hex characters (``uuid.uuid4().hex``).
+
+    Built from the random bits directly: this runs for every request, and constructing a
+    ``uuid.UUID`` object costs several times as much for the same string.
+    """
+    return f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
 
 
 def is_safe_request_id(value: str | None) -> bool:

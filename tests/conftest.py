@@ -39,25 +39,55 @@ def require_service(name: str, url: str) -> str:
     pytest.skip(f"{reason} (start it to run this test)")
 
 
-def _postgres_pass() -> bool:
-    scheme = urlparse(os.environ.get("DATABASE_URL", "")).scheme
-    return scheme in ("postgres", "postgresql", "pgsql")
+def _default_database_is_postgresql() -> bool:
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Select the ``stack`` and ``postgres_only`` tests for this pass of ``scripts/test``."""
+    _select_stack_tests(config, items)
+    _select_postgres_only_tests(config, items)
+
+
+def _select_stack_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run ``stack``-marked tests (fuzzing, faults: minutes each) once per ``scripts/test``.
 
     They run in the PostgreSQL pass (always run under CI=true) and are deselected, not skipped,
     in the SQLite pass; ``RUN_STACK_TESTS=1`` runs them anywhere, ``=0`` nowhere.
     """
     wanted = os.environ.get("RUN_STACK_TESTS")
-    run = _postgres_pass() if wanted is None else wanted.lower() in ("1", "true", "yes")
+    run = (
+        _default_database_is_postgresql()
+        if wanted is None
+        else wanted.lower() in ("1", "true", "yes")
+    )
     if run:
         return
     deselected = [item for item in items if item.get_closest_marker("stack")]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if not item.get_closest_marker("stack")]
+
+
+def _select_postgres_only_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres_only`` tests need PostgreSQL as the default database.
+
+    ``scripts/test`` runs the suite twice, on SQLite and then on PostgreSQL + Redis. On any
+    other default database these tests are deselected under ``CI=true`` (the PostgreSQL pass
+    runs them, and CI reports no skip) and skipped with the reason outside CI.
+    """
+    if _default_database_is_postgresql():
+        return
+    marked = [item for item in items if item.get_closest_marker("postgres_only")]
+    if not marked:
+        return
+    if IN_CI:
+        items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
+        config.hook.pytest_deselected(items=marked)
+        return
+    reason = "needs PostgreSQL as the default database (set DATABASE_URL; CI runs it there)"
+    for item in marked:
+        item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture

@@ -103,10 +103,10 @@ def test_integrity_error_from_the_database_is_409(client):
     assert Widget.objects.filter(name="taken").count() == 1
 
 
+@pytest.mark.postgres_only  # a real race needs concurrent writers (SQLite locks the database)
 @pytest.mark.django_db(transaction=True)
 def test_duplicate_create_race_gives_one_201_and_one_409():
-    if connection.vendor == "sqlite":
-        pytest.skip("a real race needs concurrent writers: PostgreSQL")
+    assert connection.vendor == "postgresql"
     views.race_barrier = threading.Barrier(2)
     results: list[int] = []
 

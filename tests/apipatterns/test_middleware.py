@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import logging
 
 import pytest
 from django.conf import settings as django_settings
 
+from apipatterns import middleware
 from tests.apipatterns.conftest import problem
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +145,31 @@ def test_text_log_line_format(client, log_output):
     assert "[text-req] GET /drf/ping 200" in line
     assert "ms user=anonymous" in line
     assert "secret" not in line
+
+
+@pytest.mark.urls("tests.apitest.urls")
+def test_log_record_names_the_middleware_and_uses_the_record_factory(client, log_output):
+    # The line is built without logger.log()'s stack walk: the caller fields must still be the
+    # middleware's own, and a custom record factory must still be used.
+    log_output("text")
+    made = []
+    default_factory = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs):
+        record = default_factory(*args, **kwargs)
+        made.append(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        client.get("/drf/ping")
+    finally:
+        logging.setLogRecordFactory(default_factory)
+    record = next(r for r in made if r.name == "apipatterns.requests")
+    assert record.pathname == middleware.__file__
+    assert (record.filename, record.module) == ("middleware.py", "middleware")
+    assert record.funcName == "__call__"
+    source = inspect.getsource(middleware.RequestLogMiddleware.__call__)
+    first = middleware.RequestLogMiddleware.__call__.__code__.co_firstlineno
+    assert first < record.lineno < first + source.count("\n")
+    assert (record.method, record.path, record.status) == ("GET", "/drf/ping", 200)

@@ -8,8 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import RequestFactory
+from rest_framework import throttling as drf_throttling
 
 from apipatterns.throttling import AnonRateThrottle, UserRateThrottle
 from tests.apipatterns.conftest import envelope, problem
@@ -128,3 +130,35 @@ def test_user_throttle_leaves_anonymous_requests_to_the_anon_throttle():
 def test_spoofed_forwarded_for_does_not_change_the_anonymous_key():
     request = _anon_request(HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert AnonRateThrottle().get_cache_key(request, None) == "throttle_anon_10.0.0.9"
+
+
+def test_counter_expires_soon_after_its_window(shared_cache):
+    # One round trip on Redis (INCR + EXPIRE in a transaction) must still leave a TTL: the
+    # counter may never outlive its window by more than a couple of seconds, nor live forever.
+    class PerMinute(AnonRateThrottle):
+        rate = "50/min"
+
+    request = _anon_request()
+    for expected in (1, 2, 3):
+        throttle = PerMinute()
+        assert throttle.allow_request(request, None)
+        key = f"throttle_anon_10.0.0.9:{int(throttle.now // 60)}"
+        assert cache.get(key) == expected
+    remaining = throttle.window_end - throttle.now
+    backend = caches["default"]  # "locmem" is the configured default: Redis in the Redis pass
+    if isinstance(backend, RedisCache):
+        ttl = backend._cache.get_client(write=True).ttl(backend.make_and_validate_key(key))
+    else:
+        ttl = backend._expire_info[backend.make_and_validate_key(key)] - time.time()
+    assert remaining < ttl <= remaining + 2.5
+
+
+@pytest.mark.parametrize("num_proxies", [None, 0, 1, 2])
+@pytest.mark.parametrize("forwarded", [None, "1.2.3.4", "1.2.3.4, 5.6.7.8", " 9.9.9.9 ,8.8.8.8 "])
+def test_client_address_matches_drf(settings, num_proxies, forwarded):
+    # Ours reads META directly instead of building request.headers: same answer as DRF's.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+    meta = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    request = _anon_request(**meta)
+    expected = drf_throttling.BaseThrottle().get_ident(request)
+    assert AnonRateThrottle().get_ident(request) == expected

@@ -2,10 +2,12 @@
 
 import logging
 import re
+import uuid
 
 import pytest
 
 from shared_core.request_id import (
+    generate_request_id,
     get_request_id,
     is_safe_request_id,
     request_id_context,
@@ -27,6 +29,16 @@ def test_missing_request_id_is_generated(client):
     response = client.get("/echo-request-id")
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
     assert response.json()["request_id"] == response["X-Request-ID"]
+
+
+def test_generated_ids_are_uuid4_hex():
+    # Built from random bits without a uuid.UUID object: same format as uuid.uuid4().hex.
+    ids = {generate_request_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for value in ids:
+        parsed = uuid.UUID(hex=value)
+        assert parsed.hex == value
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
 @pytest.mark.parametrize(
