@@ -30,6 +30,8 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+from shared_core.cache import OUTAGE_ERRORS, FailSafeRedisCache
+
 
 def _backend(cache: Any) -> Any:
     """The cache itself, not DRF's ``default_cache`` proxy (which looks it up on every access)."""
@@ -61,11 +63,19 @@ def _redis_increment(cache: RedisCache, key: str, timeout: int) -> int:
     stays readable with ``cache.get`` (Django stores integers unpickled).
     """
     key = cache.make_and_validate_key(key)
-    client = cache._cache.get_client(key, write=True)
-    with client.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, timeout)
-        count, _ = pipe.execute()
+    try:
+        client = cache._cache.get_client(key, write=True)
+        with client.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, timeout)
+            count, _ = pipe.execute()
+    except OUTAGE_ERRORS as exc:
+        if not isinstance(cache, FailSafeRedisCache):
+            raise
+        # Redis is down and the service chose to keep answering: count nothing, let the
+        # request through (throttling fails open; see shared_core/cache.py).
+        cache.report_outage("throttle counter", exc)
+        return 0
     return int(count)
 
 

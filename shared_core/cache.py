@@ -63,7 +63,7 @@ def _fail_safe(fallback: Callable[..., Any]) -> Callable[[Callable[..., Any]], C
             try:
                 return method(self, *args, **kwargs)
             except OUTAGE_ERRORS as exc:
-                self._log_outage(method.__name__, exc)
+                self.report_outage(method.__name__, exc)
                 return fallback(*args, **kwargs)
 
         return wrapper
@@ -102,7 +102,12 @@ class FailSafeRedisCache(RedisCache):
         """This cache raising Redis errors as Django's backend does (for health checks)."""
         return _Strict(self)
 
-    def _log_outage(self, operation: str, exc: BaseException) -> None:
+    def report_outage(self, operation: str, exc: BaseException) -> None:
+        """Log that ``operation`` failed because Redis is unreachable (rate-limited).
+
+        For code that talks to the Redis client directly (``cache._cache``), as the API
+        throttles do, and so must catch :data:`OUTAGE_ERRORS` itself.
+        """
         with self._log_lock:
             now = time.monotonic()
             if now - self._last_logged < LOG_EVERY:

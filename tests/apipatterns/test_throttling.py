@@ -162,3 +162,19 @@ def test_client_address_matches_drf(settings, num_proxies, forwarded):
     request = _anon_request(**meta)
     expected = drf_throttling.BaseThrottle().get_ident(request)
     assert AnonRateThrottle().get_ident(request) == expected
+
+
+def test_throttles_let_requests_through_while_a_fail_safe_redis_is_down(caplog):
+    """Found by the fault tests: the one-round-trip counter bypassed the fail-safe cache (500)."""
+    import socket
+
+    from apipatterns.throttling import _increment
+    from shared_core.cache import FailSafeRedisCache
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dead = FailSafeRedisCache(f"redis://127.0.0.1:{port}/0", {})
+
+    assert _increment(dead, "throttle:test", 60) == 0  # counted as nothing: allowed
+    assert "Cache unavailable: throttle counter failed" in caplog.text
