@@ -249,14 +249,14 @@ def serve(handler: WSGIHandler, path_info: str, query: str, n: int, clients: Cli
     return elapsed / n * 1e6
 
 
-def null_logging() -> None:
-    """The request log line is built and handed to a handler that drops it."""
+def null_logging(level: str = "INFO") -> None:
+    """The request log line is built and handed to a handler that drops it (at INFO)."""
     logging.config.dictConfig(
         {
             "version": 1,
             "disable_existing_loggers": False,
             "handlers": {"null": {"class": "logging.NullHandler"}},
-            "root": {"handlers": ["null"], "level": "INFO"},
+            "root": {"handlers": ["null"], "level": level},
         }
     )
 
@@ -296,6 +296,7 @@ def bench_requests(requests: int, rounds: int) -> None:
         ("small view", ("/api/v1/small", ""), null_logging),
         ("paginated list (20 of 200)", ("/api/v1/list", LIST_QUERY), null_logging),
         ("small view, log formatted", ("/api/v1/small", ""), lambda: real_logging(devnull)),
+        ("small view, LOG_LEVEL=WARNING", ("/api/v1/small", ""), lambda: null_logging("WARNING")),
     ]
     backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     print(
