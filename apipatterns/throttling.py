@@ -13,8 +13,9 @@ to the end of the window, at least 1; the exception handler sends it as ``Retry-
 Cost per request (this runs on every throttled view): the counter takes one cache operation in
 the steady state. On Django's Redis backend that is one round trip (``INCR`` + ``EXPIRE`` in a
 ``MULTI``/``EXEC`` transaction, where Django's own ``add`` + ``incr`` would take three: ``SET NX``,
-``EXISTS``, ``INCR``); on other backends ``incr`` first and ``add`` only when the window's key does
-not exist yet. The backend is looked up once per check, not through DRF's ``default_cache`` proxy
+``EXISTS``, ``INCR``) through a ``redis.Redis`` client kept per cache object instead of a new one
+per operation; on other backends ``incr`` first and ``add`` only when the window's key does not
+exist yet. The backend is looked up once per check, not through DRF's ``default_cache`` proxy
 on every call, and the client address is read from ``META`` without building ``request.headers``.
 """
 
@@ -22,11 +23,12 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
@@ -53,6 +55,29 @@ def _increment(cache: Any, key: str, timeout: int) -> int:
         return 1
 
 
+# redis.Redis clients for writes, one per Django RedisCacheClient (see _redis_client).
+_write_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _redis_client(cache: RedisCache, key: str) -> Any:
+    """The ``redis.Redis`` client Django's ``RedisCache`` would write ``key`` with.
+
+    Django builds a new ``redis.Redis`` object for every operation, and its constructor (a table of
+    ~170 response callbacks) costs more CPU than the round trip's own work. Its stock client always
+    writes through the first server's connection pool, and a ``redis.Redis`` object is thread-safe
+    (each command takes a connection from the pool), so one is kept per Django client (per cache
+    object: new settings make new ones). A custom client class, which may pick a server by key,
+    gets asked every time.
+    """
+    backend_client = cache._cache
+    if type(backend_client) is not RedisCacheClient:
+        return backend_client.get_client(key, write=True)
+    client = _write_clients.get(backend_client)
+    if client is None:
+        client = _write_clients[backend_client] = backend_client.get_client(key, write=True)
+    return client
+
+
 def _redis_increment(cache: RedisCache, key: str, timeout: int) -> int:
     """``INCR`` + ``EXPIRE`` in one transaction: one round trip, atomic across workers.
 
@@ -61,7 +86,7 @@ def _redis_increment(cache: RedisCache, key: str, timeout: int) -> int:
     stays readable with ``cache.get`` (Django stores integers unpickled).
     """
     key = cache.make_and_validate_key(key)
-    client = cache._cache.get_client(key, write=True)
+    client = _redis_client(cache, key)
     with client.pipeline(transaction=True) as pipe:
         pipe.incr(key)
         pipe.expire(key, timeout)

@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.test import RequestFactory
 from rest_framework import throttling as drf_throttling
 
+from apipatterns import throttling
 from apipatterns.throttling import AnonRateThrottle, UserRateThrottle
 from tests.apipatterns.conftest import envelope, problem
 
@@ -162,3 +163,26 @@ def test_client_address_matches_drf(settings, num_proxies, forwarded):
     request = _anon_request(**meta)
     expected = drf_throttling.BaseThrottle().get_ident(request)
     assert AnonRateThrottle().get_ident(request) == expected
+
+
+def test_redis_counters_reuse_one_client_per_cache(redis_url):
+    # Django makes a redis.Redis object per operation; the throttle keeps one per cache object.
+    backend = RedisCache(redis_url, {})
+    first = throttling._redis_client(backend, "throttle_a")
+    assert throttling._redis_client(backend, "throttle_b") is first
+    assert first.connection_pool is backend._cache._get_connection_pool(True)
+    assert throttling._increment(backend, "throttle_reuse", 5) == 1
+    assert throttling._increment(backend, "throttle_reuse", 5) == 2
+    assert backend.get("throttle_reuse") == 2
+    assert throttling._redis_client(RedisCache(redis_url, {}), "throttle_a") is not first
+    backend.delete("throttle_reuse")
+
+
+def test_custom_redis_client_classes_are_asked_every_time(redis_url):
+    # A custom client may pick its server by key (sharding): no reuse then.
+    class ByKeyClient(RedisCacheClient):
+        pass
+
+    backend = RedisCache(redis_url, {})
+    backend._class = ByKeyClient
+    assert throttling._redis_client(backend, "k") is not throttling._redis_client(backend, "k")
