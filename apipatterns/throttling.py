@@ -12,9 +12,9 @@ to the end of the window, at least 1; the exception handler sends it as ``Retry-
 
 Cost per request (this runs on every throttled view): the counter takes one cache operation in
 the steady state. On Django's Redis backend that is one round trip (``INCR`` + ``EXPIRE`` in a
-``MULTI``/``EXEC`` transaction, where Django's own ``add`` + ``incr`` would take three: ``SET NX``,
-``EXISTS``, ``INCR``) through a ``redis.Redis`` client kept per cache object instead of a new one
-per operation; on other backends ``incr`` first and ``add`` only when the window's key does not
+Lua script, atomic, where Django's own ``add`` + ``incr`` would take three: ``SET NX``, ``EXISTS``,
+``INCR``) through a ``redis.Redis`` client kept per cache object instead of a new one per
+operation; on other backends ``incr`` first and ``add`` only when the window's key does not
 exist yet. The backend is looked up once per check, not through DRF's ``default_cache`` proxy
 on every call, and the client address is read from ``META`` without building ``request.headers``.
 """
@@ -55,12 +55,20 @@ def _increment(cache: Any, key: str, timeout: int) -> int:
         return 1
 
 
-# redis.Redis clients for writes, one per Django RedisCacheClient (see _redis_client).
-_write_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# INCR + EXPIRE as one Lua script: atomic (Redis runs a script as one command) and one command to
+# send and parse, which costs less CPU than the same two commands in a MULTI/EXEC pipeline.
+_INCR_EXPIRE = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return count
+"""
+
+# (redis.Redis client, registered script) per Django RedisCacheClient: see _redis_counter.
+_counters: weakref.WeakKeyDictionary[Any, tuple[Any, Any]] = weakref.WeakKeyDictionary()
 
 
-def _redis_client(cache: RedisCache, key: str) -> Any:
-    """The ``redis.Redis`` client Django's ``RedisCache`` would write ``key`` with.
+def _redis_counter(cache: RedisCache, key: str) -> tuple[Any, Any]:
+    """The ``redis.Redis`` client Django's ``RedisCache`` would write ``key`` with, and the script.
 
     Django builds a new ``redis.Redis`` object for every operation, and its constructor (a table of
     ~170 response callbacks) costs more CPU than the round trip's own work. Its stock client always
@@ -71,27 +79,26 @@ def _redis_client(cache: RedisCache, key: str) -> Any:
     """
     backend_client = cache._cache
     if type(backend_client) is not RedisCacheClient:
-        return backend_client.get_client(key, write=True)
-    client = _write_clients.get(backend_client)
-    if client is None:
-        client = _write_clients[backend_client] = backend_client.get_client(key, write=True)
-    return client
+        client = backend_client.get_client(key, write=True)
+        return client, client.register_script(_INCR_EXPIRE)
+    counter = _counters.get(backend_client)
+    if counter is None:
+        client = backend_client.get_client(key, write=True)
+        counter = _counters[backend_client] = (client, client.register_script(_INCR_EXPIRE))
+    return counter
 
 
 def _redis_increment(cache: RedisCache, key: str, timeout: int) -> int:
-    """``INCR`` + ``EXPIRE`` in one transaction: one round trip, atomic across workers.
+    """``INCR`` + ``EXPIRE`` in one script call: one round trip, atomic across workers.
 
     Django's cache API has no "increment, creating with a timeout"; its client
     (``cache._cache``) and key function are what ``RedisCache.incr`` itself uses, so the value
-    stays readable with ``cache.get`` (Django stores integers unpickled).
+    stays readable with ``cache.get`` (Django stores integers unpickled). redis-py sends the
+    script by its SHA (``EVALSHA``) and loads it first when the server does not know it yet.
     """
     key = cache.make_and_validate_key(key)
-    client = _redis_client(cache, key)
-    with client.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, timeout)
-        count, _ = pipe.execute()
-    return int(count)
+    client, script = _redis_counter(cache, key)
+    return int(script(keys=[key], args=[timeout], client=client))
 
 
 @functools.lru_cache(maxsize=32)

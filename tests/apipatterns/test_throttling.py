@@ -168,14 +168,24 @@ def test_client_address_matches_drf(settings, num_proxies, forwarded):
 def test_redis_counters_reuse_one_client_per_cache(redis_url):
     # Django makes a redis.Redis object per operation; the throttle keeps one per cache object.
     backend = RedisCache(redis_url, {})
-    first = throttling._redis_client(backend, "throttle_a")
-    assert throttling._redis_client(backend, "throttle_b") is first
-    assert first.connection_pool is backend._cache._get_connection_pool(True)
+    client, script = throttling._redis_counter(backend, "throttle_a")
+    assert throttling._redis_counter(backend, "throttle_b") == (client, script)
+    assert client.connection_pool is backend._cache._get_connection_pool(True)
     assert throttling._increment(backend, "throttle_reuse", 5) == 1
     assert throttling._increment(backend, "throttle_reuse", 5) == 2
     assert backend.get("throttle_reuse") == 2
-    assert throttling._redis_client(RedisCache(redis_url, {}), "throttle_a") is not first
+    assert throttling._redis_counter(RedisCache(redis_url, {}), "throttle_a")[0] is not client
     backend.delete("throttle_reuse")
+
+
+def test_redis_counter_survives_a_script_cache_flush(redis_url):
+    # The script goes by its SHA; a server that forgot it (restart, SCRIPT FLUSH) gets it again.
+    backend = RedisCache(redis_url, {})
+    assert throttling._increment(backend, "throttle_flush", 5) == 1
+    client, _ = throttling._redis_counter(backend, "throttle_flush")
+    client.script_flush()
+    assert throttling._increment(backend, "throttle_flush", 5) == 2
+    backend.delete("throttle_flush")
 
 
 def test_custom_redis_client_classes_are_asked_every_time(redis_url):
@@ -185,4 +195,7 @@ def test_custom_redis_client_classes_are_asked_every_time(redis_url):
 
     backend = RedisCache(redis_url, {})
     backend._class = ByKeyClient
-    assert throttling._redis_client(backend, "k") is not throttling._redis_client(backend, "k")
+    first = throttling._redis_counter(backend, "k")[0]
+    assert throttling._redis_counter(backend, "k")[0] is not first
+    assert throttling._increment(backend, "throttle_custom", 5) == 1
+    backend.delete("throttle_custom")
