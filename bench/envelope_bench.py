@@ -57,8 +57,10 @@ Last measured (shared 2-core machine, other sessions running, load average 1-4; 
 time for the same request moved between ~230 and ~440 µs from minute to minute, so read µs as
 rough and the ratios as the steadier figure): small view 0.72-0.78x of bare DRF's throughput,
 ~70-120 µs extra; paginated list 0.78-0.89x; the targets (<= 50 µs, >= 0.90x) are not met. Before
-this pass, in the same process: small view 0.71-0.75x, paginated list 0.80x. The README's
-apipatterns section has one full run and where the microseconds go.
+this pass, in the same process: small view 0.71-0.75x, paginated list 0.80x. With
+``CACHE_URL=redis://127.0.0.1:6379/5`` the Redis round trip dominates: small view 0.56x, ~250 µs
+extra (0.29x, ~830 µs before this pass). The README's apipatterns section has one full run and
+where the microseconds go.
 """
 
 from __future__ import annotations
