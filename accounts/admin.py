@@ -10,12 +10,16 @@ from accounts.models import User
 
 
 class UserChangeAdminForm(UserChangeForm):
+    """The admin's change form for ``accounts.User``."""
+
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
+    """The admin's add form: an email and a password checked by the validators."""
+
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("email",)

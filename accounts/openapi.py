@@ -25,6 +25,8 @@ class _SessionTokenScheme(OpenApiAuthenticationExtension):
 
 
 class SessionTokenScheme(_SessionTokenScheme):
+    """On the identity owner: the session token checked locally."""
+
     target_class = "accounts.authentication.SessionTokenAuthentication"
 
 
@@ -35,6 +37,8 @@ class RemoteSessionScheme(_SessionTokenScheme):
 
 
 class ServiceTokenScheme(OpenApiAuthenticationExtension):
+    """Service-to-service calls: ``Authorization: Bearer <token of the calling service>``."""
+
     target_class = "accounts.authentication.ServiceTokenAuthentication"
     name = "serviceToken"
 

@@ -66,6 +66,8 @@ class DetailSerializer(serializers.Serializer):
 
 
 class SignupResponseSerializer(DetailSerializer):
+    """Signup answers: the normalised email (the same answer for new and known emails)."""
+
     email = serializers.CharField()
 
 
@@ -90,6 +92,8 @@ _password = {"write_only": True, "trim_whitespace": False, "max_length": 4096}
 
 
 class SignupSerializer(serializers.Serializer):
+    """The signup body: email, password and optional profile fields."""
+
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(**_password)
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
@@ -99,33 +103,47 @@ class SignupSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
+    """The login body: email and password."""
+
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(**_password)
 
 
 class PasswordResetSerializer(serializers.Serializer):
+    """The password-reset request body: the account's email."""
+
     email = serializers.CharField(max_length=254)
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
+    """The reset confirmation body: the emailed token and the new password."""
+
     token = serializers.CharField(max_length=256)
     new_password = serializers.CharField(**_password)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
+    """The password change body: the current and the new password."""
+
     current_password = serializers.CharField(**_password)
     new_password = serializers.CharField(**_password)
 
 
 class IntrospectSerializer(serializers.Serializer):
+    """The introspection body: the session token a service asks about."""
+
     token = serializers.CharField(max_length=512, trim_whitespace=False)
 
 
 class UserListQuerySerializer(serializers.Serializer):
+    """The user list's query filters: email and role."""
+
     email = serializers.CharField(required=False, max_length=254)
     role = serializers.ChoiceField(required=False, choices=["admin", "agent", "customer"])
 
 
 class ProviderTokenSerializer(serializers.Serializer):
+    """A social login by provider token: the provider and the token it issued."""
+
     provider = serializers.ChoiceField(choices=["google", "github"])
     token = serializers.DictField(child=serializers.CharField(max_length=8192))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import string
+from urllib.parse import quote
+
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from hypothesis import example, given
+from hypothesis import strategies as st
 from rest_framework.exceptions import ErrorDetail
 
 from apipatterns.problems import (
@@ -33,6 +38,15 @@ from shared_core.request_id import request_id_context
 )
 def test_json_pointer_escapes_per_rfc_6901(path, pointer):
     assert json_pointer(path) == pointer
+
+
+@given(st.lists(st.one_of(st.text(string.printable), st.text(), st.integers()), max_size=4))
+@example(["a b", "%", "#", "?", "é", "[0]", "x\ny"])
+def test_json_pointer_percent_encodes_exactly_as_quote(path):
+    # Plain tokens skip quote(); every token must still come out as quote() would make it.
+    tokens = (str(token).replace("~", "~0").replace("/", "~1") for token in path)
+    expected = "".join("/" + quote(token, safe="!$&'()*+,;=:@-._~") for token in tokens)
+    assert json_pointer(path) == "#" + expected
 
 
 def test_flatten_nested_lists_and_dicts():

@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.test import RequestFactory
 from rest_framework import throttling as drf_throttling
 
+from apipatterns import throttling
 from apipatterns.throttling import AnonRateThrottle, UserRateThrottle
 from tests.apipatterns.conftest import envelope, problem
 
@@ -178,3 +179,39 @@ def test_throttles_let_requests_through_while_a_fail_safe_redis_is_down(caplog):
 
     assert _increment(dead, "throttle:test", 60) == 0  # counted as nothing: allowed
     assert "Cache unavailable: throttle counter failed" in caplog.text
+
+
+def test_redis_counters_reuse_one_client_per_cache(redis_url):
+    # Django makes a redis.Redis object per operation; the throttle keeps one per cache object.
+    backend = RedisCache(redis_url, {})
+    client, script = throttling._redis_counter(backend, "throttle_a")
+    assert throttling._redis_counter(backend, "throttle_b") == (client, script)
+    assert client.connection_pool is backend._cache._get_connection_pool(True)
+    assert throttling._increment(backend, "throttle_reuse", 5) == 1
+    assert throttling._increment(backend, "throttle_reuse", 5) == 2
+    assert backend.get("throttle_reuse") == 2
+    assert throttling._redis_counter(RedisCache(redis_url, {}), "throttle_a")[0] is not client
+    backend.delete("throttle_reuse")
+
+
+def test_redis_counter_survives_a_script_cache_flush(redis_url):
+    # The script goes by its SHA; a server that forgot it (restart, SCRIPT FLUSH) gets it again.
+    backend = RedisCache(redis_url, {})
+    assert throttling._increment(backend, "throttle_flush", 5) == 1
+    client, _ = throttling._redis_counter(backend, "throttle_flush")
+    client.script_flush()
+    assert throttling._increment(backend, "throttle_flush", 5) == 2
+    backend.delete("throttle_flush")
+
+
+def test_custom_redis_client_classes_are_asked_every_time(redis_url):
+    # A custom client may pick its server by key (sharding): no reuse then.
+    class ByKeyClient(RedisCacheClient):
+        pass
+
+    backend = RedisCache(redis_url, {})
+    backend._class = ByKeyClient
+    first = throttling._redis_counter(backend, "k")[0]
+    assert throttling._redis_counter(backend, "k")[0] is not first
+    assert throttling._increment(backend, "throttle_custom", 5) == 1
+    backend.delete("throttle_custom")

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
+    """``manage.py generate_service_token``: print a new service token."""
+
     help = (
         "Print a new random 256-bit service token (URL-safe). Give it to the calling service as "
         "SERVICE_AUTH_TOKEN and to the called service in ACCEPTED_SERVICE_TOKENS as name=token."

@@ -30,6 +30,8 @@ def probe_host() -> str:
 
 
 class Command(BaseCommand):
+    """``manage.py probe``: the container HEALTHCHECK, without curl."""
+
     help = "GET http://127.0.0.1:$PORT<path> (default /health); exit 0 on 200, 1 otherwise."
     requires_system_checks: list[str] = []
     requires_migrations_checks = False

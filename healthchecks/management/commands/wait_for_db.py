@@ -45,6 +45,8 @@ def _try_connect(alias: str, timeout: float) -> str | None:
 
 
 class Command(BaseCommand):
+    """``manage.py wait_for_db``: the entrypoint's bounded wait for the database."""
+
     help = (
         "Wait until the database(s) accept connections, for at most --timeout seconds; "
         "exit 1 if they do not."

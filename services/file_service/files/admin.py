@@ -8,6 +8,8 @@ from shared_core.admin import SoftDeleteAdmin
 
 @admin.register(StoredFile)
 class StoredFileAdmin(SoftDeleteAdmin):
+    """Stored files' metadata (read-only content fields), with soft-delete actions."""
+
     list_display = ["original_name", "ticket_id", "size", "content_type", "created_at"]
     search_fields = ["original_name", "sha256"]
     readonly_fields = ["file", "sha256", "size", "content_type", "uploaded_by", "ticket_id"]

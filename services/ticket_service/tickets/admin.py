@@ -7,6 +7,8 @@ from shared_core.admin import SoftDeleteAdmin
 
 
 class CommentInline(admin.TabularInline):
+    """A ticket's comments on its admin page."""
+
     model = Comment
     extra = 0
     fields = ["author_id", "body", "created_at"]
@@ -15,6 +17,8 @@ class CommentInline(admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(SoftDeleteAdmin):
+    """Tickets, with the soft-delete filter and actions."""
+
     list_display = ["title", "status", "priority", "reporter_id", "assignee_id", "created_at"]
     list_filter = ["status", "priority"]
     search_fields = ["title", "description"]
@@ -23,5 +27,7 @@ class TicketAdmin(SoftDeleteAdmin):
 
 @admin.register(Comment)
 class CommentAdmin(SoftDeleteAdmin):
+    """Comments, with the soft-delete filter and actions."""
+
     list_display = ["ticket", "author_id", "created_at"]
     search_fields = ["body"]
