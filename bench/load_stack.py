@@ -43,7 +43,6 @@ import importlib.util
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,7 +50,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from services.runner import FILE, SERVICES, TICKET, USER, ServiceSpec, Stack
+from services.runner import FILE, SERVICES, TICKET, USER, ServiceSpec, Stack, free_ports
 from services.user_service.roles import DEFAULT_DEMO_PASSWORD
 
 LOCUSTFILE = Path(__file__).resolve().parent / "load_stack_app" / "locustfile.py"
@@ -69,17 +68,6 @@ class BenchStack(Stack):
         if spec.name in BENCH_SETTINGS:
             env["DJANGO_SETTINGS_MODULE"] = BENCH_SETTINGS[spec.name]
         return env
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def machine() -> str:

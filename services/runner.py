@@ -25,6 +25,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -86,6 +87,22 @@ START_TIMEOUT = 90.0
 
 class StackError(RuntimeError):
     """A step of starting the stack failed (the message says which and why)."""
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` loopback ports nobody listens on right now (bound to port 0, then released).
+
+    Another process may take one before the stack binds it; tests and benches that start the
+    stack on such ports accept that small race.
+    """
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def per_service_database_url(base_url: str, slug: str) -> str:

@@ -9,13 +9,12 @@ files in the data directory and local-memory caches. ``database_urls``/``cache_u
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from services.runner import SERVICES, ServiceSpec, Stack
+from services.runner import SERVICES, ServiceSpec, Stack, free_ports
 from tests.conftest import require_service
 
 #: Short client settings so failures show within seconds (the services read them from env).
@@ -31,17 +30,6 @@ FAST_CLIENT_ENV = {
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "text",
 }
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def recreate_postgres_database(url: str) -> None:

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
-from services.runner import FILE, SERVICES, TICKET, USER, Stack
+from services.runner import FILE, SERVICES, TICKET, USER, Stack, free_ports
 from services.user_service.roles import DEFAULT_DEMO_PASSWORD
 from tests.conftest import IN_CI, require_service
+from tests.stack_support import recreate_postgres_database
 
 pytestmark = pytest.mark.e2e
 
@@ -31,19 +32,6 @@ pytestmark = pytest.mark.e2e
 CLIENT_DEADLINE = 4.0
 BREAKER_RESET = 2.0
 PASSWORD = "Correct-Horse-Battery-42"
-
-
-def _free_ports(count: int) -> list[int]:
-    import socket
-
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _postgres_databases() -> dict[str, str] | None:
@@ -57,21 +45,6 @@ def _postgres_databases() -> dict[str, str] | None:
     return {
         spec.name: urlunsplit(parts._replace(path=f"/{prefix}_{spec.slug}")) for spec in SERVICES
     }
-
-
-def _recreate_postgres_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(
-        urlunsplit(parts._replace(path="/postgres")), autocommit=True, connect_timeout=10
-    ) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +70,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     databases = _postgres_databases()
     if databases:
         for spec in SERVICES:
-            _recreate_postgres_database(databases[spec.name])
+            recreate_postgres_database(databases[spec.name])
             env[f"{spec.env_prefix}_DATABASE_URL"] = databases[spec.name]
         if os.environ.get("CACHE_URL"):
             env["CACHE_URL"] = os.environ["CACHE_URL"]
     elif IN_CI and os.environ.get("DATABASE_URL"):
         pytest.fail("CI gave a DATABASE_URL that is not PostgreSQL")
-    ports = dict(zip((spec.name for spec in SERVICES), _free_ports(3), strict=True))
+    ports = dict(zip((spec.name for spec in SERVICES), free_ports(3), strict=True))
     runner = Stack(
         ports=ports,
         data_dir=data_dir,

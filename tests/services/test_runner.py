@@ -18,22 +18,11 @@ from services.runner import (
     TICKET,
     USER,
     Stack,
+    free_ports,
     per_service_database_url,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on right now (bound to 0, then released)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def test_per_service_database_url_appends_the_service():
