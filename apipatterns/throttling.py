@@ -10,38 +10,87 @@ can get up to twice the rate across a window boundary. ``wait()`` is the integer
 to the end of the window, at least 1; the exception handler sends it as ``Retry-After`` and as
 ``retry_after`` in the body.
 
+The default (``REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]``) is one class,
+:class:`AnonOrUserRateThrottle`: authenticated principals at the ``user`` rate by id, anonymous
+clients at the ``anon`` rate by address: the same limits and cache keys as DRF's
+``AnonRateThrottle`` + ``UserRateThrottle`` pair, with one throttle object and one check per
+request instead of two. The pair is still here for views that list them separately.
+
 Cost per request (this runs on every throttled view): the counter takes one cache operation in
 the steady state. On Django's Redis backend that is one round trip (``INCR`` + ``EXPIRE`` in a
 Lua script, atomic, where Django's own ``add`` + ``incr`` would take three: ``SET NX``, ``EXISTS``,
 ``INCR``) through a ``redis.Redis`` client kept per cache object instead of a new one per
-operation; on other backends ``incr`` first and ``add`` only when the window's key does not
-exist yet. The backend is looked up once per check, not through DRF's ``default_cache`` proxy
-on every call, and the client address is read from ``META`` without building ``request.headers``.
+operation; on Django's local-memory backend, increment-or-create under one hold of its lock; on
+other backends ``incr`` first and ``add`` only when the window's key does not exist yet. The
+default cache object is looked up once per thread, not through DRF's ``default_cache`` proxy on
+every access; Django's memcached key check (a regular expression behind a lazy object) runs only
+for a key that could fail it; the client address is read from ``META`` without building
+``request.headers``.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import pickle
+import threading
 import weakref
 from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
+from django.core.cache.backends.base import MEMCACHE_MAX_KEY_LENGTH
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 from shared_core.cache import OUTAGE_ERRORS, FailSafeRedisCache
 
+# The default cache object per thread (Django keeps one per thread too), tagged with the
+# generation of the CACHES setting it was made for: a settings change (tests) starts a new one.
+_thread_caches = threading.local()
+_caches_generation = 0
+
+
+@receiver(setting_changed)
+def _forget_cache_objects(*, setting: str, **kwargs: Any) -> None:
+    global _caches_generation
+    if setting == "CACHES":
+        _caches_generation += 1
+
 
 def _backend(cache: Any) -> Any:
     """The cache itself, not DRF's ``default_cache`` proxy (which looks it up on every access)."""
-    return caches[DEFAULT_CACHE_ALIAS] if cache is default_cache else cache
+    if cache is not default_cache:
+        return cache
+    memo = getattr(_thread_caches, "default", None)
+    if memo is None or memo[0] != _caches_generation:
+        memo = _thread_caches.default = (_caches_generation, caches[DEFAULT_CACHE_ALIAS])
+    return memo[1]
+
+
+def _make_key(cache: Any, key: str) -> str:
+    """``cache.make_and_validate_key(key)``, running Django's memcached check (which only warns)
+    only for a key that could fail it: too long, non-ASCII, a space or a control character."""
+    full_key = cache.make_key(key)
+    if not (
+        len(full_key) <= MEMCACHE_MAX_KEY_LENGTH
+        and full_key.isascii()
+        and full_key.isprintable()
+        and " " not in full_key
+    ):
+        cache.validate_key(full_key)
+    return full_key
 
 
 def _increment(cache: Any, key: str, timeout: int) -> int:
     """Atomically count one more request under ``key`` (created with ``timeout``); new count."""
+    cache_type = type(cache)
+    if cache_type is LocMemCache:
+        return _locmem_increment(cache, key, timeout)
     if isinstance(cache, RedisCache):
         return _redis_increment(cache, key, timeout)
     try:  # the steady state: the window's counter exists
@@ -55,6 +104,24 @@ def _increment(cache: Any, key: str, timeout: int) -> int:
     except ValueError:  # ... and it has expired already
         cache.add(key, 1, timeout)
         return 1
+
+
+def _locmem_increment(cache: LocMemCache, key: str, timeout: int) -> int:
+    """``incr``, or ``add`` at 1 when the key is missing or expired, under one hold of the lock.
+
+    Django's ``LocMemCache.incr`` and ``add`` each make and check the key and take the lock; this
+    does what the two do together, with the same storage (pickled values, expiry times, culling
+    when full), so ``cache.get`` reads the counter back. Subclasses go through the public API.
+    """
+    key = _make_key(cache, key)
+    with cache._lock:
+        if cache._has_expired(key):
+            cache._set(key, pickle.dumps(1, cache.pickle_protocol), timeout)
+            return 1
+        count = pickle.loads(cache._cache[key]) + 1  # noqa: S301 - the process's own cache
+        cache._cache[key] = pickle.dumps(count, cache.pickle_protocol)
+        cache._cache.move_to_end(key, last=False)
+    return count
 
 
 # INCR + EXPIRE as one Lua script: atomic (Redis runs a script as one command) and one command to
@@ -98,7 +165,7 @@ def _redis_increment(cache: RedisCache, key: str, timeout: int) -> int:
     stays readable with ``cache.get`` (Django stores integers unpickled). redis-py sends the
     script by its SHA (``EVALSHA``) and loads it first when the server does not know it yet.
     """
-    key = cache.make_and_validate_key(key)
+    key = _make_key(cache, key)
     try:
         client, script = _redis_counter(cache, key)
         return int(script(keys=[key], args=[timeout], client=client))
@@ -133,11 +200,13 @@ class _WindowCounterMixin:
         """DRF's ``get_ident``, reading ``META`` directly: DRF's reads ``request.headers``,
         which builds a mapping of every header of the request just for X-Forwarded-For."""
         meta = request.META
+        num_proxies = api_settings.NUM_PROXIES
+        if num_proxies == 0:  # the default: no proxy is trusted
+            return meta.get("REMOTE_ADDR")
         xff = meta.get("HTTP_X_FORWARDED_FOR")
         remote_addr = meta.get("REMOTE_ADDR")
-        num_proxies = api_settings.NUM_PROXIES
         if num_proxies is not None:
-            if num_proxies == 0 or xff is None:
+            if xff is None:
                 return remote_addr
             addrs = xff.split(",")
             return addrs[-min(num_proxies, len(addrs))].strip()
@@ -149,6 +218,10 @@ class _WindowCounterMixin:
         key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
         if key is None:
             return True
+        return self._count(key)
+
+    def _count(self, key: str) -> bool:
+        """Count this request in the current window of ``key``; whether it is within the rate."""
         self.now = now = self.timer()
         window = int(now // self.duration)
         self.window_end = (window + 1) * self.duration
@@ -160,6 +233,45 @@ class _WindowCounterMixin:
 
     def wait(self) -> float:
         return float(max(1, math.ceil(self.window_end - self.now)))
+
+
+def _user_ident(user: Any) -> str:
+    """The throttle identity of an authenticated principal: ``pk``, else ``id`` (remote users),
+    prefixed ``service:`` for service principals."""
+    ident = getattr(user, "pk", None)
+    if ident is None:
+        ident = getattr(user, "id", None)
+    if getattr(user, "is_service", False):
+        return f"service:{ident}"
+    return str(ident)
+
+
+class AnonOrUserRateThrottle(_WindowCounterMixin, throttling.SimpleRateThrottle):
+    """The default throttle: authenticated principals at the ``user`` rate by id (remote users
+    and services too), anonymous clients at the ``anon`` rate by address.
+
+    The limits and cache keys of :class:`AnonRateThrottle` + :class:`UserRateThrottle`, in one
+    throttle object per request. ``anon_scope``/``user_scope`` name the rates to use.
+    """
+
+    anon_scope = "anon"
+    user_scope = "user"
+
+    def __init__(self) -> None:
+        # DRF reads the rate when the throttle is made; here it depends on the request.
+        self.rate = None
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        user = request.user
+        if user and user.is_authenticated:
+            self.scope, ident = self.user_scope, _user_ident(user)
+        else:
+            self.scope, ident = self.anon_scope, self.get_ident(request)
+        self.rate = self.get_rate()
+        if self.rate is None:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
+        return self._count(self.cache_format % {"scope": self.scope, "ident": ident})
 
 
 class AnonRateThrottle(_WindowCounterMixin, throttling.AnonRateThrottle):
@@ -183,12 +295,7 @@ class UserRateThrottle(_WindowCounterMixin, throttling.UserRateThrottle):
         user = request.user
         if not (user and user.is_authenticated):
             return None
-        ident = getattr(user, "pk", None)
-        if ident is None:
-            ident = getattr(user, "id", None)
-        if getattr(user, "is_service", False):
-            ident = f"service:{ident}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.cache_format % {"scope": self.scope, "ident": _user_ident(user)}
 
 
 class ScopedRateThrottle(_WindowCounterMixin, throttling.ScopedRateThrottle):

@@ -151,10 +151,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "apipatterns.pagination.PageNumberPagination",
     "PAGE_SIZE": API_PAGE_SIZE,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "apipatterns.throttling.AnonRateThrottle",
-        "apipatterns.throttling.UserRateThrottle",
-    ],
+    # One throttle per request: "user" rate for authenticated principals, "anon" for the rest.
+    "DEFAULT_THROTTLE_CLASSES": ["apipatterns.throttling.AnonOrUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON_RATE", default="120/min"),
         "user": env.str("API_THROTTLE_USER_RATE", default="1200/min"),

@@ -9,12 +9,13 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.test import RequestFactory
 from rest_framework import throttling as drf_throttling
 
 from apipatterns import throttling
-from apipatterns.throttling import AnonRateThrottle, UserRateThrottle
+from apipatterns.throttling import AnonOrUserRateThrottle, AnonRateThrottle, UserRateThrottle
 from tests.apipatterns.conftest import envelope, problem
 
 pytestmark = [pytest.mark.urls("tests.apitest.urls"), pytest.mark.django_db]
@@ -215,3 +216,105 @@ def test_custom_redis_client_classes_are_asked_every_time(redis_url):
     assert throttling._redis_counter(backend, "k")[0] is not first
     assert throttling._increment(backend, "throttle_custom", 5) == 1
     backend.delete("throttle_custom")
+
+
+def _request_as(user):
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9")
+    request.user = user
+    return request
+
+
+@pytest.mark.parametrize(
+    ("user", "pair"),
+    [
+        (AnonymousUser(), AnonRateThrottle),
+        (SimpleNamespace(is_authenticated=True, pk=7, id=7), UserRateThrottle),
+        (
+            SimpleNamespace(is_authenticated=True, id="ticket-service", is_service=True),
+            UserRateThrottle,
+        ),
+    ],
+)
+def test_the_default_throttle_counts_as_the_anon_and_user_pair(shared_cache, user, pair):
+    # One throttle object per request, the same counter as the pair's throttle for that caller.
+    request = _request_as(user)
+    throttle = AnonOrUserRateThrottle()
+    assert throttle.allow_request(request, None)
+    window = int(throttle.now // throttle.duration)
+    key = f"{pair().get_cache_key(request, None)}:{window}"
+    assert cache.get(key) == 1
+    assert pair().allow_request(request, None)  # the pair's class counts on the same key
+    assert cache.get(key) == 2
+
+
+def test_the_default_throttle_applies_the_rate_of_the_callers_scope(shared_cache):
+    class Limits(AnonOrUserRateThrottle):
+        THROTTLE_RATES = {"anon": "2/min", "user": "4/min"}
+
+    anonymous = _request_as(AnonymousUser())
+    user = _request_as(SimpleNamespace(is_authenticated=True, pk=7, id=7))
+    assert [Limits().allow_request(anonymous, None) for _ in range(3)] == [True, True, False]
+    assert [Limits().allow_request(user, None) for _ in range(5)] == [True] * 4 + [False]
+    refused = Limits()
+    assert not refused.allow_request(user, None)
+    assert 1 <= refused.wait() <= 60 and refused.wait() == int(refused.wait())
+
+
+def test_the_default_throttle_skips_a_scope_without_a_rate(shared_cache):
+    class AnonOnly(AnonOrUserRateThrottle):
+        THROTTLE_RATES = {"anon": "1/min", "user": None}
+
+    user = _request_as(SimpleNamespace(is_authenticated=True, pk=7, id=7))
+    assert all(AnonOnly().allow_request(user, None) for _ in range(5))
+
+
+def test_the_default_throttle_names_a_missing_rate():
+    from django.core.exceptions import ImproperlyConfigured
+
+    class NoRates(AnonOrUserRateThrottle):
+        THROTTLE_RATES: dict = {}
+
+    with pytest.raises(ImproperlyConfigured, match="'anon'"):
+        NoRates().allow_request(_request_as(AnonymousUser()), None)
+
+
+def test_local_memory_counter_is_a_regular_cache_value():
+    # The one-lock counter writes what LocMemCache.add/incr would: get() reads it, and it
+    # expires with the timeout it was created with (incr keeps it).
+    backend = LocMemCache("throttle-counter-test", {})
+    assert [throttling._increment(backend, "hits", 1) for _ in range(3)] == [1, 2, 3]
+    assert backend.get("hits") == 3
+    backend._expire_info[backend.make_key("hits")] = time.time() - 1  # as if its time ran out
+    assert throttling._increment(backend, "hits", 1) == 1
+    assert backend.get("hits") == 1
+
+
+def test_local_memory_counter_culls_a_full_cache():
+    backend = LocMemCache(
+        "throttle-cull-test", {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_FREQUENCY": 2}}
+    )
+    for i in range(25):
+        throttling._increment(backend, f"client-{i}", 60)
+    assert len(backend._cache) <= 10
+    assert backend.get("client-24") == 1
+
+
+def test_local_memory_counter_still_warns_about_unportable_keys():
+    from django.core.cache import CacheKeyWarning
+
+    backend = LocMemCache("throttle-key-test", {})
+    with pytest.warns(CacheKeyWarning):
+        throttling._increment(backend, "has space", 60)
+    with pytest.warns(CacheKeyWarning):
+        throttling._increment(backend, "k" * 300, 60)
+
+
+def test_the_default_cache_object_follows_settings_changes(settings):
+    # Looked up once per thread, but a new CACHES setting (tests, reloads) takes effect.
+    first = throttling._backend(cache)
+    assert first is caches["default"]
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "x"}
+    }
+    second = throttling._backend(cache)
+    assert second is caches["default"] and second is not first

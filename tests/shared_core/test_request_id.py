@@ -1,6 +1,8 @@
 """Request IDs: taken from a safe incoming header, else generated; in logs and responses."""
 
 import logging
+import os
+import random
 import re
 import uuid
 
@@ -39,6 +41,31 @@ def test_generated_ids_are_uuid4_hex():
         parsed = uuid.UUID(hex=value)
         assert parsed.hex == value
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_seeding_the_random_module_does_not_repeat_ids():
+    # Two services that both call random.seed(42) (tests often do) must not share IDs.
+    random.seed(42)
+    first = [generate_request_id() for _ in range(3)]
+    random.seed(42)
+    assert not set(first) & {generate_request_id() for _ in range(3)}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_forked_workers_do_not_repeat_their_parents_ids():
+    # gunicorn forks its workers after the app is loaded: each child gets its own sequence.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: send one ID and leave without running pytest's exit handlers
+        os.write(write_end, generate_request_id().encode())
+        os._exit(0)
+    os.close(write_end)
+    parent_next = generate_request_id()
+    with os.fdopen(read_end, "rb") as pipe:
+        child_first = pipe.read().decode()
+    os.waitpid(pid, 0)
+    assert re.fullmatch(r"[0-9a-f]{32}", child_first)
+    assert child_first != parent_next
 
 
 @pytest.mark.parametrize(
