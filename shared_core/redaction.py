@@ -41,11 +41,26 @@ def is_sensitive_key(key: str) -> bool:
     return bool(_SENSITIVE_KEY.search(key))
 
 
+# Every pattern above needs one of these words; most log lines have none. ASCII text only: the
+# patterns ignore case the Unicode way (the long s, U+017F, matches "s"), str.lower() does not.
+_SECRET_WORDS = ("token", "passw", "secret", "key", "session", "cookie", "authorization", "csrf")
+
+
+def _may_hold_secret(text: str) -> bool:
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
 def redact_text(text: str) -> str:
     """Return ``text`` with credential, cookie, token and password values replaced."""
-    if not text:
+    if not text or not _may_hold_secret(text):
         return text
+    return _substitute(text)
 
+
+def _substitute(text: str) -> str:
     def keep_scheme(match: re.Match[str]) -> str:
         scheme = match.group("scheme")
         return f"{match.group('key')}{scheme + ' ' if scheme else ''}{REDACTED}"
