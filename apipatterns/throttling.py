@@ -88,8 +88,7 @@ def _make_key(cache: Any, key: str) -> str:
 
 def _increment(cache: Any, key: str, timeout: int) -> int:
     """Atomically count one more request under ``key`` (created with ``timeout``); new count."""
-    cache_type = type(cache)
-    if cache_type is LocMemCache:
+    if type(cache) is LocMemCache:
         return _locmem_increment(cache, key, timeout)
     if isinstance(cache, RedisCache):
         return _redis_increment(cache, key, timeout)
@@ -261,17 +260,22 @@ class AnonOrUserRateThrottle(_WindowCounterMixin, throttling.SimpleRateThrottle)
         # DRF reads the rate when the throttle is made; here it depends on the request.
         self.rate = None
 
-    def allow_request(self, request: Any, view: Any) -> bool:
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        """The caller's key, choosing the scope (hence the rate) by who the caller is."""
         user = request.user
         if user and user.is_authenticated:
             self.scope, ident = self.user_scope, _user_ident(user)
         else:
             self.scope, ident = self.anon_scope, self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        key = self.get_cache_key(request, view)
         self.rate = self.get_rate()
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
-        return self._count(self.cache_format % {"scope": self.scope, "ident": ident})
+        return self._count(key)
 
 
 class AnonRateThrottle(_WindowCounterMixin, throttling.AnonRateThrottle):

@@ -241,6 +241,7 @@ def test_the_default_throttle_counts_as_the_anon_and_user_pair(shared_cache, use
     throttle = AnonOrUserRateThrottle()
     assert throttle.allow_request(request, None)
     window = int(throttle.now // throttle.duration)
+    assert throttle.get_cache_key(request, None) == pair().get_cache_key(request, None)
     key = f"{pair().get_cache_key(request, None)}:{window}"
     assert cache.get(key) == 1
     assert pair().allow_request(request, None)  # the pair's class counts on the same key
