@@ -64,7 +64,7 @@ throughput, ~37-56 µs extra; paginated list 0.84-0.87x; LOG_LEVEL=WARNING 0.85-
 formatted 0.64-0.67x; project rows: small view 0.83-0.84x, paginated list 0.91-0.92x. The
 ``<= 50 µs`` target is met in five runs of seven, the ``>= 0.90x`` one on the small view is not.
 callgrind counts (load-independent): the full stack runs 13% more instructions than bare DRF per
-small-view request (20% before this pass). With ``CACHE_URL=redis://127.0.0.1:6379/5`` the Redis
+small-view request (18% before this pass). With ``CACHE_URL=redis://127.0.0.1:6379/5`` the Redis
 round trip dominates: small view 0.47x, ~180 µs extra. The README's apipatterns section has where
 the microseconds go.
 """
