@@ -87,10 +87,14 @@ def test_every_429_carries_retry_after(client, url):
     assert response["Retry-After"] == "1" and body["retry_after"] == 1
 
 
-def _anon_request(**meta):
+def _request_as(user, **meta):
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9", **meta)
-    request.user = AnonymousUser()
+    request.user = user
     return request
+
+
+def _anon_request(**meta):
+    return _request_as(AnonymousUser(), **meta)
 
 
 def test_wait_is_an_integer_after_the_rate_was_lowered(shared_cache):
@@ -216,12 +220,6 @@ def test_custom_redis_client_classes_are_asked_every_time(redis_url):
     assert throttling._redis_counter(backend, "k")[0] is not first
     assert throttling._increment(backend, "throttle_custom", 5) == 1
     backend.delete("throttle_custom")
-
-
-def _request_as(user):
-    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9")
-    request.user = user
-    return request
 
 
 @pytest.mark.parametrize(
