@@ -139,6 +139,8 @@ class _Operation:
     # Loaded only for models with receivers: {model: [instances]}, {model: [pks]}.
     instances: dict[type[Model], list[Model]] = field(default_factory=dict)
     pks: dict[type[Model], list[Any]] = field(default_factory=dict)
+    # The deletion batches the loaded rows carried before the write (for ``post_bulk_restore``).
+    batches: dict[type[Model], set[uuid.UUID]] = field(default_factory=dict)
     # Models that had rows written, in order (an ordered set).
     models: dict[type[Model], None] = field(default_factory=dict)
 
@@ -173,14 +175,21 @@ def _apply(
             _set_attributes(instance, values)
     else:
         if instance is not None:
-            objs = [instance] if queryset.filter(pk=instance.pk).exists() else []
-            pks = [instance.pk] if objs else []
+            found = list(queryset.filter(pk=instance.pk).values_list("deletion_batch", flat=True))
+            objs = [instance] if found else []
+            pks = [instance.pk] if found else []
+            batches = found
+            if found:
+                instance.deletion_batch = found[0]  # the row's, not a stale copy's
         elif per_object:
             objs = list(queryset)
             pks = [obj.pk for obj in objs]
+            batches = [obj.deletion_batch for obj in objs]
         else:
             objs = []
-            pks = list(queryset.values_list("pk", flat=True))
+            rows = list(queryset.values_list("pk", "deletion_batch"))
+            pks = [pk for pk, _batch in rows]
+            batches = [batch for _pk, batch in rows]
         if pre_signal is not None:
             for obj in objs:
                 pre_signal.send(sender=model, instance=obj, using=op.using, batch=op.batch)
@@ -193,6 +202,7 @@ def _apply(
             op.instances.setdefault(model, []).extend(objs)
         if pks:
             op.pks.setdefault(model, []).extend(pks)
+            op.batches.setdefault(model, set()).update(b for b in batches if b is not None)
     if count:
         op.counter[model._meta.label] += count
         op.models[model] = None
@@ -410,7 +420,9 @@ def _send_restore_signals(op: _Operation) -> None:
                 sender=model, instance=obj, using=op.using, batch=obj.deletion_batch
             )
     for model, pks in op.pks.items():
-        signals.post_bulk_restore.send(sender=model, pks=pks, using=op.using)
+        signals.post_bulk_restore.send(
+            sender=model, pks=pks, using=op.using, batches=frozenset(op.batches.get(model, ()))
+        )
 
 
 def iter_soft_delete_models(models: Iterable[type[Model]]) -> Iterator[type[Model]]:
