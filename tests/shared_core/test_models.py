@@ -927,3 +927,74 @@ def test_other_integrity_errors_of_get_or_create_pass_through_unchanged(author):
     with pytest.raises(IntegrityError) as caught, transaction.atomic():
         Profile.objects.get_or_create(bio="second", defaults={"author": author})
     assert not isinstance(caught.value, SoftDeletedRowError)
+
+
+# --- scenarios ported from django-safedelete and django-model-utils ---------------------------
+
+
+def test_every_read_of_the_default_manager_hides_deleted_rows():
+    first, second, third = (Item.objects.create(name=n, quantity=q) for n, q in ["a1", "b2", "c4"])
+    second.delete()
+    active = Item.objects.all()
+    assert active.count() == 2 and active.exists()
+    assert set(active.values_list("name", flat=True)) == {"a", "c"}
+    assert {i.name for i in active.iterator()} == {"a", "c"}
+    assert active.aggregate(total=models.Sum("quantity"))["total"] == 5
+    assert set(Item.objects.in_bulk([first.pk, second.pk, third.pk])) == {first.pk, third.pk}
+    assert Item.objects.order_by("name").first() == first
+    assert Item.objects.order_by("name").last() == third
+    assert Item.objects.latest("quantity") == third
+    assert Item.objects.earliest("quantity") == first
+    with pytest.raises(Item.DoesNotExist):
+        Item.objects.get(pk=second.pk)
+    assert Item.objects.filter(pk=second.pk).count() == 0
+
+
+def test_set_operations_of_active_querysets_stay_active():
+    b = [Item.objects.create(name=n) for n in "abc"][1]
+    b.delete()
+    every = Item.objects.all()
+    assert {i.name for i in every.union(Item.objects.filter(name="b"))} == {"a", "c"}
+    assert {i.name for i in every.intersection(Item.all_objects.all())} == {"a", "c"}
+    assert {i.name for i in Item.all_objects.difference(every)} == {"b"}
+
+
+def test_a_subquery_of_active_rows_leaves_out_deleted_ones(library):
+    kept, gone = library["books"]
+    reviews = [Review.objects.create(book=book, text="r") for book in (kept, gone)]
+    gone.delete()
+    assert list(Review.objects.filter(book__in=Book.objects.all())) == [reviews[0]]
+    assert list(Review.objects.filter(book__in=Book.objects.deleted())) == [reviews[1]]
+
+
+def test_select_related_to_a_deleted_parent_is_one_query(library, django_assert_num_queries):
+    chapter = library["chapters"][0]
+    library["author"].delete()
+    with django_assert_num_queries(1):
+        row = Chapter.all_objects.select_related("book__author").get(pk=chapter.pk)
+        assert row.book.author.name == "Ada"
+
+
+def test_prefetch_of_active_children_is_evaluated_once(library, django_assert_num_queries):
+    library["books"][0].delete()
+    with django_assert_num_queries(2):
+        author = Author.objects.prefetch_related("books").get(pk=library["author"].pk)
+        assert [b.pk for b in author.books.all()] == [library["books"][1].pk]
+        assert len(author.books.all()) == 1
+
+
+def test_delete_and_restore_on_an_unknown_database_alias_raise(author):
+    from django.utils.connection import ConnectionDoesNotExist
+
+    with pytest.raises(ConnectionDoesNotExist):
+        author.delete(using="missing")
+    with pytest.raises(ConnectionDoesNotExist):
+        author.restore(using="missing", validate=False)
+    assert Author.objects.filter(pk=author.pk).exists()
+
+
+def test_queryset_delete_returns_djangos_shape_for_the_filtered_rows_only():
+    Item.objects.create(name="a")
+    Item.objects.create(name="b")
+    assert Item.objects.filter(name="a").delete() == (1, {"softdelete.Item": 1})
+    assert Item.objects.count() == 1 and Item.all_objects.count() == 2
