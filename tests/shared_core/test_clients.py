@@ -200,6 +200,39 @@ def test_429_with_http_date_retry_after_is_honoured(scripted_server):
     assert second.at - first.at >= 1.5
 
 
+@pytest.mark.parametrize("value", ["-1", "+1", "1.0", "soon"])
+def test_unreadable_retry_after_is_ignored_and_our_backoff_applies(scripted_server, value):
+    """urllib3's invalid Retry-After values: we neither crash nor wait on them."""
+    server = scripted_server(
+        lambda request: (
+            reply(503, b"{}", {"Retry-After": value}) if request.index == 0 else reply(200, b"{}")
+        )
+    )
+    assert make_client(server.url, retries=1).get_json("x") == {}
+    first, second = server.requests
+    assert second.at - first.at < 0.5
+
+
+def test_an_enormous_retry_after_fails_at_once_with_urllib3s_cap(scripted_server):
+    server = scripted_server(lambda request: reply(503, b"{}", {"Retry-After": "9" * 400}))
+    with pytest.raises(ServiceUnavailableError) as caught:
+        make_client(server.url, retries=3).get("x")
+    assert caught.value.retry_after == 21600  # urllib3's Retry.retry_after_max
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "\t0 ", http_date(-60)])
+def test_retry_after_now_or_in_the_past_retries_at_once(scripted_server, value):
+    server = scripted_server(
+        lambda request: (
+            reply(429, b"{}", {"Retry-After": value}) if request.index == 0 else reply(200, b"{}")
+        )
+    )
+    assert make_client(server.url, retries=1, backoff_factor=5).get_json("x") == {}
+    first, second = server.requests
+    assert second.at - first.at < 0.5
+
+
 def test_429_without_retry_after_waits_randomised_backoff(scripted_server):
     """Issue test 6, second half: gaps are exponential backoff with jitter, not a constant."""
     server = scripted_server(
