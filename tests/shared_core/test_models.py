@@ -998,3 +998,26 @@ def test_queryset_delete_returns_djangos_shape_for_the_filtered_rows_only():
     Item.objects.create(name="b")
     assert Item.objects.filter(name="a").delete() == (1, {"softdelete.Item": 1})
     assert Item.objects.count() == 1 and Item.all_objects.count() == 2
+
+
+def test_soft_deleted_row_error_answers_409_conflict_in_the_api(author):
+    import json
+
+    from rest_framework.decorators import api_view, authentication_classes, permission_classes
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory
+
+    @api_view(["PUT"])
+    @authentication_classes([])
+    @permission_classes([])
+    def upsert(request, pk):
+        row, created = Author.objects.update_or_create(pk=pk, defaults=request.data)
+        return Response({"id": str(row.pk)}, status=201 if created else 200)
+
+    author.delete()
+    request = APIRequestFactory().put("/", {"name": "Back"}, format="json")
+    response = upsert(request, pk=author.pk)
+    response.render()
+    assert response.status_code == 409
+    assert json.loads(response.content)["code"] == "conflict"
+    assert Author.all_objects.get(pk=author.pk).is_deleted
