@@ -1,9 +1,11 @@
 """``BaseModel``: UUID keys, timestamps and a soft delete that never leaks and never loses data.
 
 Public API: :class:`BaseModel`, :class:`SoftDeleteQuerySet`, :class:`SoftDeleteManager`,
-:class:`AllObjectsManager`, :func:`unique_among_active`, :func:`generate_uuid`, :func:`uuid7`,
-:class:`RestoreConflictError`. Signals live in :mod:`shared_core.signals`, the admin in
-:mod:`shared_core.admin`, the cascade engine in :mod:`shared_core.soft_delete`.
+:class:`AllObjectsManager`, :func:`unique_among_active` (:class:`ActiveUniqueConstraint`),
+:class:`ActiveReverseOneToOneDescriptor`, :func:`generate_uuid`, :func:`uuid7`,
+:class:`RestoreConflictError`, :class:`SoftDeletedRowError`. Signals live in
+:mod:`shared_core.signals`, the admin in :mod:`shared_core.admin`, DRF support in
+:mod:`shared_core.serializers`, the cascade engine in :mod:`shared_core.soft_delete`.
 
 Quick tour::
 
