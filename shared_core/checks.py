@@ -2,7 +2,9 @@
 
 - ``shared_core.W001``: a plain ``unique=True`` field, ``unique_together`` or a ``UniqueConstraint``
   without a condition also counts soft-deleted rows, so a deleted row blocks a new one with the
-  same value. Use :func:`shared_core.models.unique_among_active` instead.
+  same value. Use :func:`shared_core.models.unique_among_active` instead. A ``OneToOneField``
+  is exempt: the link stays unique over all rows on purpose (a deleted row keeps its link, so a
+  restore is exact; restore or hard-delete it before linking a new one).
 - ``shared_core.W002``: the default manager is not a
   :class:`~shared_core.models.SoftDeleteManager`, so deleted rows leak through related managers,
   ``prefetch_related()``, model forms and the admin.
@@ -34,7 +36,9 @@ def check_model(model: type[models.Model]) -> list[checks.CheckMessage]:
         "active rows."
     )
     for field in model._meta.local_fields:
-        if field.unique and not field.primary_key:
+        # A one-to-one link stays unique over all rows on purpose: the deleted row keeps its
+        # link so restore() is exact (docs/shared_core.md, "One-to-one").
+        if field.unique and not field.primary_key and not field.one_to_one:
             messages.append(
                 checks.Warning(
                     f"{model._meta.label}.{field.name} is unique=True on a soft-delete model.",

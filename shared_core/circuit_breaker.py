@@ -9,12 +9,20 @@ refused for ``reset_timeout`` seconds), *half-open* (one probe call is let throu
 closes the breaker, its failure opens it again for another ``reset_timeout``). A probe whose
 outcome is never reported stops blocking others after ``reset_timeout``.
 
+Late verdicts: a call admitted before the breaker last changed state (opened, or closed again)
+reports about a host that has been judged since. Its failure is ignored when the caller says when
+it was admitted (``record_failure(started_at=...)``): it neither restarts nor extends the open
+window, nor consumes the probe's verdict, nor counts towards the next opening. (pybreaker never
+meets this case: it runs the call under its lock.) A late success still closes the breaker: the
+host did answer, just now.
+
 :class:`~shared_core.clients.HTTPClient` reports every attempt: connect errors, timeouts, broken
 responses and 5xx are failures; any other answer (4xx included) is a success.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -46,11 +54,14 @@ class CircuitBreaker:
         self.failure_threshold = failure_threshold
         self.reset_timeout = reset_timeout
         self.name = name
-        self._clock = clock
+        self.clock = clock
         self._lock = threading.Lock()
         self._state = CLOSED
         self._failures = 0
         self._opened_at = 0.0
+        # When the state last changed between closed and open: verdicts of calls admitted
+        # before that moment are stale.
+        self._changed_at = -math.inf
         self._probe_started_at: float | None = None
 
     def __repr__(self) -> str:
@@ -60,7 +71,7 @@ class CircuitBreaker:
     def state(self) -> str:
         """``closed``, ``open`` or ``half-open`` (an open breaker whose timeout ran out)."""
         with self._lock:
-            if self._state == OPEN and self._clock() - self._opened_at >= self.reset_timeout:
+            if self._state == OPEN and self.clock() - self._opened_at >= self.reset_timeout:
                 return HALF_OPEN
             return self._state
 
@@ -75,7 +86,7 @@ class CircuitBreaker:
         with self._lock:
             if self._state == CLOSED:
                 return None
-            now = self._clock()
+            now = self.clock()
             if self._state == OPEN:
                 wait = self.reset_timeout - (now - self._opened_at)
                 if wait > 0:
@@ -91,17 +102,27 @@ class CircuitBreaker:
     def record_success(self) -> None:
         """The host answered: close the breaker and forget past failures."""
         with self._lock:
+            if self._state != CLOSED:
+                self._changed_at = self.clock()
             self._state = CLOSED
             self._failures = 0
             self._probe_started_at = None
 
-    def record_failure(self) -> None:
-        """The host failed: count it, and open the breaker at the threshold (or after a probe)."""
+    def record_failure(self, started_at: float | None = None) -> None:
+        """The host failed: count it, and open the breaker at the threshold (or after a probe).
+
+        ``started_at`` is the breaker's clock (:attr:`clock`) read before the call's
+        :meth:`allow`: a failure of a call admitted before the breaker last opened or closed is
+        stale and changes nothing (so a slow call failing late never extends an open window).
+        """
         with self._lock:
+            if started_at is not None and started_at < self._changed_at:
+                return
             self._failures += 1
-            if self._state == HALF_OPEN or self._failures >= self.failure_threshold:
+            if self._state != CLOSED or self._failures >= self.failure_threshold:
+                now = self.clock()
                 self._state = OPEN
-                self._opened_at = self._clock()
+                self._opened_at = self._changed_at = now
                 self._probe_started_at = None
 
     def release(self) -> None:

@@ -35,7 +35,8 @@ Retry rules (``retries`` = attempts after the first; every attempt is bounded by
 * 429/503 ``Retry-After`` is honoured; when it is longer than the time left, the call fails at
   once with :class:`ServiceUnavailableError` (``retry_after`` set);
 * otherwise the wait is exponential with "equal jitter": ``cap / 2 + uniform(0, cap / 2)`` where
-  ``cap = min(backoff_max, backoff_factor * 2 ** (retry - 1))``; a wait that would run past the
+  ``cap = min(backoff_max, backoff_factor * 2 ** (retry - 1))`` (capped before the power is
+  computed, so any ``retries`` value is safe); a wait that would run past the
   deadline is not started: the last error is raised at once;
 * request bodies that cannot be replayed (generators, open files) are sent once.
 
@@ -58,6 +59,7 @@ from __future__ import annotations
 import http.cookiejar
 import json as jsonlib
 import logging
+import math
 import random
 import threading
 import time
@@ -385,8 +387,10 @@ class HTTPClient:
         self.backoff_max = float(
             _setting("HTTP_CLIENT_BACKOFF_MAX", 10.0) if backoff_max is None else backoff_max
         )
-        if self.backoff_factor < 0 or self.backoff_max < 0:
-            raise ValueError("backoff_factor and backoff_max must not be negative")
+        if not (
+            0 <= self.backoff_factor < math.inf and 0 <= self.backoff_max < math.inf
+        ):  # NaN fails too
+            raise ValueError("backoff_factor and backoff_max must be finite and not negative")
         self.pool_maxsize = int(
             _setting("HTTP_CLIENT_POOL_MAXSIZE", 32) if pool_maxsize is None else pool_maxsize
         )
@@ -573,7 +577,7 @@ class HTTPClient:
     def backoff(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 = the first retry): exponential,
         capped at ``backoff_max``, with "equal jitter" so that callers spread out."""
-        cap = min(self.backoff_max, self.backoff_factor * 2 ** (retry_number - 1))
+        cap = _capped_exponential(self.backoff_factor, self.backoff_max, retry_number - 1)
         # Jitter only spreads retries out; it needs no cryptographic randomness.
         return cap / 2 + random.uniform(0, cap / 2)  # noqa: S311
 
@@ -607,6 +611,21 @@ class HTTPClient:
                 method=method,
                 url=url,
             ) from exc
+
+
+def _capped_exponential(factor: float, cap: float, exponent: int) -> float:
+    """``min(cap, factor * 2 ** exponent)`` without ever computing a huge power.
+
+    The cap is applied before the exponentiation, so any attempt number (a client built with
+    ``retries=10_000``) gives ``cap`` instead of an ``OverflowError``.
+    """
+    if factor <= 0 or cap <= 0:
+        return 0.0
+    exponent = max(exponent, 0)
+    # 2 ** exponent reaches cap / factor after log2(cap / factor) doublings.
+    if exponent >= math.log2(cap / factor):
+        return cap
+    return min(cap, factor * 2.0**exponent)
 
 
 def _payload(payload: Any, kwargs: dict[str, Any]) -> Any:
@@ -704,7 +723,9 @@ class _Call:
             remaining = self.deadline_at - time.monotonic()
             if remaining <= 0:
                 raise self._deadline_error(last_error)
+            admitted_at = None
             if breaker is not None:
+                admitted_at = breaker.clock()
                 wait = breaker.allow()
                 if wait is not None:
                     if last_error is not None:
@@ -732,7 +753,7 @@ class _Call:
             duration = time.monotonic() - started
             if breaker is not None:
                 if result.host_failed is True:
-                    breaker.record_failure()
+                    breaker.record_failure(started_at=admitted_at)
                 elif result.host_failed is False:
                     breaker.record_success()
                 else:

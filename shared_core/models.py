@@ -1,9 +1,11 @@
 """``BaseModel``: UUID keys, timestamps and a soft delete that never leaks and never loses data.
 
 Public API: :class:`BaseModel`, :class:`SoftDeleteQuerySet`, :class:`SoftDeleteManager`,
-:class:`AllObjectsManager`, :func:`unique_among_active`, :func:`generate_uuid`, :func:`uuid7`,
-:class:`RestoreConflictError`. Signals live in :mod:`shared_core.signals`, the admin in
-:mod:`shared_core.admin`, the cascade engine in :mod:`shared_core.soft_delete`.
+:class:`AllObjectsManager`, :func:`unique_among_active` (:class:`ActiveUniqueConstraint`),
+:class:`ActiveReverseOneToOneDescriptor`, :func:`generate_uuid`, :func:`uuid7`,
+:class:`RestoreConflictError`, :class:`SoftDeletedRowError`. Signals live in
+:mod:`shared_core.signals`, the admin in :mod:`shared_core.admin`, DRF support in
+:mod:`shared_core.serializers`, the cascade engine in :mod:`shared_core.soft_delete`.
 
 Quick tour::
 
@@ -42,11 +44,15 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, models
 from django.db.models import Q
 from django.db.models.expressions import Col
+from django.db.models.fields.related import lazy_related_operation
+from django.db.models.fields.related_descriptors import ReverseOneToOneDescriptor
 from django.db.models.lookups import IsNull
+from django.db.models.signals import class_prepared
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, WhereNode
@@ -59,11 +65,14 @@ from shared_core.fields import CreatedAtField, UpdatedAtField
 from shared_core.soft_delete import DeleteResult, RestoreConflictError
 
 __all__ = [
+    "ActiveReverseOneToOneDescriptor",
+    "ActiveUniqueConstraint",
     "AllObjectsManager",
     "BaseModel",
     "RestoreConflictError",
     "SoftDeleteManager",
     "SoftDeleteQuerySet",
+    "SoftDeletedRowError",
     "generate_uuid",
     "unique_among_active",
     "uuid7",
@@ -236,6 +245,43 @@ class SoftDeleteQuerySet(models.QuerySet):
     hard_delete.alters_data = True  # type: ignore[attr-defined]
     hard_delete.queryset_only = True  # type: ignore[attr-defined]
 
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[models.Model, bool]:
+        """Django's ``get_or_create()`` over the rows this queryset shows.
+
+        When the row to create would reuse the primary key of a soft-deleted row, raises
+        :class:`SoftDeletedRowError` (an ``IntegrityError``) instead of Django's bare one: a
+        deleted row is neither revived nor returned behind the caller's back. Restore it
+        explicitly, or look it up through ``all_objects``. ``update_or_create()`` goes through
+        here too.
+        """
+        try:
+            return super().get_or_create(defaults, **kwargs)
+        except IntegrityError as exc:
+            deleted = self._deleted_row_named_by({**kwargs, **(defaults or {})})
+            if deleted is None:
+                raise
+            raise SoftDeletedRowError(
+                f"{self.model._meta.object_name} with primary key {deleted!r} is soft-deleted: "
+                f"restore() it, or read it through {self.model._meta.object_name}.all_objects.",
+                pk=deleted,
+            ) from exc
+
+    get_or_create.alters_data = True  # type: ignore[attr-defined]
+
+    def _deleted_row_named_by(self, params: dict[str, Any]) -> Any:
+        """The primary key in ``params`` when it names a soft-deleted row, else ``None``."""
+        pk = self.model._meta.pk
+        for name in ("pk", pk.name, pk.attname, "pk__exact", f"{pk.name}__exact"):
+            if name in params and params[name] is not None:
+                value = params[name]
+                base = self.model._base_manager.db_manager(self.db)
+                if base.filter(pk=value, deleted_at__isnull=False).exists():
+                    return value
+                return None
+        return None
+
     def update(self, **kwargs: Any) -> int:
         """Django's ``update()``, also moving ``updated_at`` unless it is given."""
         kwargs.setdefault("updated_at", timezone.now())
@@ -296,14 +342,53 @@ class SoftDeleteManager(AllObjectsManager):
 # --- Constraints ------------------------------------------------------------------------------
 
 
+class ActiveUniqueConstraint(models.UniqueConstraint):
+    """The ``UniqueConstraint`` :func:`unique_among_active` builds: validation names the field.
+
+    Django reports a violated *conditional* unique constraint as a form-wide "Constraint … is
+    violated." error. This one reports it as Django reports ``unique=True``: "Author with this
+    Email already exists." (code ``unique``), attached to the field for a one-field constraint,
+    so model forms, the admin and :mod:`shared_core.serializers` show it next to the field. A
+    custom ``violation_error_message`` is kept, with code ``unique`` unless one is given.
+
+    In the database and in migrations it is a plain ``UniqueConstraint`` (``deconstruct()``
+    says so), so adopting it changes no migration.
+    """
+
+    def validate(
+        self,
+        model: type[models.Model],
+        instance: models.Model,
+        exclude: Iterable[str] | None = None,
+        using: str = DEFAULT_DB_ALIAS,
+    ) -> None:
+        """Django's check, reported as a unique-field error (see the class docstring)."""
+        try:
+            super().validate(model, instance, exclude=exclude, using=using)
+        except ValidationError as exc:
+            if self.violation_error_message != self.default_violation_error_message:
+                raise ValidationError(
+                    self.get_violation_error_message(),
+                    code=self.violation_error_code or "unique",
+                ) from exc
+            if not self.fields:
+                raise
+            raise instance.unique_error_message(model, self.fields) from exc
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        _path, args, kwargs = super().deconstruct()
+        return "django.db.models.UniqueConstraint", args, kwargs
+
+
 def unique_among_active(
     *fields: str | Any, name: str | None = None, condition: Q | None = None, **kwargs: Any
-) -> models.UniqueConstraint:
+) -> ActiveUniqueConstraint:
     """A ``UniqueConstraint`` over active rows only (``condition=Q(deleted_at__isnull=True)``).
 
     ``fields`` are field names, or expressions (``Lower("email")``) for a functional constraint.
-    A deleted row then never blocks a new one; ``full_clean()``/``validate_constraints()`` ignore
-    deleted rows, and restoring a row whose value is taken again fails. It is a partial unique
+    A deleted row then never blocks a new one; ``full_clean()``/``validate_constraints()`` (so
+    model forms and the admin) report a taken value as a field error and ignore deleted rows,
+    and restoring a row whose value is taken again fails. It is a partial unique
     index on PostgreSQL and SQLite. ``name`` defaults to
     ``"%(app_label)s_%(class)s_<fields>_active_uniq"`` for field names (required with
     expressions); ``condition`` is AND-ed with the active-row condition; other keyword arguments
@@ -316,11 +401,80 @@ def unique_among_active(
     if all(isinstance(f, str) for f in fields):
         if name is None:
             name = "%(app_label)s_%(class)s_" + "_".join(fields) + "_active_uniq"
-        return models.UniqueConstraint(fields=fields, name=name, condition=condition, **kwargs)
+        return ActiveUniqueConstraint(fields=fields, name=name, condition=condition, **kwargs)
     if name is None:
         raise ValueError("unique_among_active() with expressions needs name=...")
     expressions = [models.F(f) if isinstance(f, str) else f for f in fields]
-    return models.UniqueConstraint(*expressions, name=name, condition=condition, **kwargs)
+    return ActiveUniqueConstraint(*expressions, name=name, condition=condition, **kwargs)
+
+
+# --- Reverse one-to-one ------------------------------------------------------------------------
+
+
+class SoftDeletedRowError(IntegrityError):
+    """``get_or_create()``/``update_or_create()`` named the primary key of a soft-deleted row.
+
+    Subclasses :class:`django.db.IntegrityError` (the API answers it 409 ``conflict``); ``pk``
+    is the deleted row's key.
+    """
+
+    def __init__(self, message: str, *, pk: Any) -> None:
+        super().__init__(message)
+        self.pk = pk
+
+
+class ActiveReverseOneToOneDescriptor(ReverseOneToOneDescriptor):
+    """``author.profile`` when ``Profile`` is a BaseModel: active rows only.
+
+    Django reads a reverse one-to-one through the related model's *base* manager, which must
+    stay unfiltered (Django's documentation: a base manager must not filter rows; ``save()``,
+    ``refresh_from_db()``, forward relations and the hard-delete collector rely on it). So this
+    descriptor, installed on the reverse side of every one-to-one field of a BaseModel,
+    filters instead: a lookup reads active rows only, and a cached deleted row (from
+    ``select_related()``, a ``Prefetch`` over ``all_objects``, or an instance deleted since)
+    raises ``RelatedObjectDoesNotExist`` as a missing row does. ``hasattr(author, "profile")``
+    is then ``False``; ``Profile.all_objects.get(author=author)`` still reaches the row.
+    """
+
+    def get_queryset(self, **hints: Any) -> models.QuerySet:
+        return super().get_queryset(**hints).filter(deleted_at__isnull=True)
+
+    def __get__(self, instance: models.Model | None, cls: type | None = None) -> Any:
+        if instance is None:
+            return self
+        related = super().__get__(instance, cls)
+        if related.deleted_at is not None:
+            raise self.RelatedObjectDoesNotExist(
+                f"{instance.__class__.__name__} has no {self.related.accessor_name}."
+            )
+        return related
+
+
+def _install_active_reverse_descriptor(
+    model: type[models.Model], related_model: type[models.Model], *, field: models.Field
+) -> None:
+    rel = field.remote_field
+    if rel.hidden:
+        return
+    name = rel.accessor_name
+    if type(related_model.__dict__.get(name)) is ReverseOneToOneDescriptor:
+        setattr(related_model, name, ActiveReverseOneToOneDescriptor(rel))
+
+
+@receiver(class_prepared)
+def _hide_deleted_reverse_one_to_one(sender: type[models.Model], **kwargs: Any) -> None:
+    """Give every one-to-one field of a BaseModel the active-rows reverse accessor.
+
+    Multi-table-inheritance parent links are left alone: parent and child rows are one object
+    with one ``deleted_at``.
+    """
+    if not getattr(sender, "_soft_delete_model", False):
+        return
+    for field in sender._meta.local_fields:
+        if field.one_to_one and not field.remote_field.parent_link:
+            lazy_related_operation(
+                _install_active_reverse_descriptor, sender, field.remote_field.model, field=field
+            )
 
 
 # --- The model --------------------------------------------------------------------------------
@@ -382,6 +536,18 @@ class BaseModel(models.Model):
         super().save(*args, **kwargs)
 
     save.alters_data = True  # type: ignore[attr-defined]
+
+    def validate_constraints(self, exclude: Iterable[str] | None = None) -> None:
+        """Django's ``validate_constraints()``, never excluding the soft-delete columns.
+
+        Forms exclude ``deleted_at`` (it is not editable), and Django skips a constraint whose
+        condition names an excluded field: that would skip every :func:`unique_among_active`.
+        The row's own ``deleted_at`` always takes part, so a form or the admin reports a value
+        taken by an active row as a field error instead of failing with ``IntegrityError``.
+        """
+        if exclude is not None:
+            exclude = set(exclude) - _SOFT_DELETE_COLUMNS
+        super().validate_constraints(exclude=exclude)
 
     @property
     def is_deleted(self) -> bool:

@@ -16,8 +16,11 @@ restored.
 Bulk signals, sent once per model per operation (instance or queryset operation alike), carrying
 the primary keys instead of instances:
 
-- ``post_bulk_soft_delete(sender, pks, using, batch)``
-- ``post_bulk_restore(sender, pks, using, batches)``
+- ``post_bulk_soft_delete(sender, pks, using, batch)``: ``batch`` is the operation's marker.
+- ``post_bulk_restore(sender, pks, using, batches)``: ``batches`` is a ``frozenset`` of the
+  deletion batches the restored rows belonged to (one restore can bring back rows of several
+  deletions, e.g. ``Model.objects.deleted().restore()``); the per-object ``post_restore`` gives
+  each row's own ``batch``.
 
 Django's own ``pre_delete``/``post_delete`` fire only on ``hard_delete()``, exactly as Django sends
 them. Rows are loaded to send a signal only when a receiver is connected for that model, so an

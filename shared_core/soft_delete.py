@@ -12,6 +12,9 @@ graph, never on the number of rows, and memory stays flat (there is no "fast del
 turn off: nothing is fetched in the first place). The ``on_delete`` rules, for a soft delete:
 
 - ``CASCADE`` to a :class:`~shared_core.models.BaseModel`: soft-deleted with the parent, same batch.
+- ``GenericRelation`` to a BaseModel: its rows are soft-deleted with the object, as Django's
+  ``Collector`` deletes them (it follows ``bulk_related_objects()``, and so does this module);
+  the object's primary keys are read for that step (the object ID is compared as stored).
 - ``CASCADE`` to any other model (a third-party model, an auto-created M2M table): left untouched;
   the parent row still exists, so nothing dangles. ``hard_delete()`` cascades as Django does.
 - ``PROTECT``: raises :class:`~django.db.models.ProtectedError` when a row that was active before
@@ -113,6 +116,44 @@ def _cascade_relations(model: type[Model]) -> list[_Relation]:
     return [r for r in _relations(model) if r.on_delete is CASCADE and r.soft]
 
 
+@cache
+def _generic_relations(model: type[Model]) -> tuple[Any, ...]:
+    """The ``GenericRelation`` fields of ``model`` whose rows are BaseModels.
+
+    Django's ``Collector`` deletes the rows of a ``GenericRelation`` with the object (through the
+    field's ``bulk_related_objects()``, which this module calls too); a soft delete cascades to
+    them the same way, and a restore brings them back with the object.
+    """
+    return tuple(
+        f
+        for f in model._meta.private_fields
+        if hasattr(f, "bulk_related_objects") and is_soft_delete_model(f.remote_field.model)
+    )
+
+
+def _has_cascade(model: type[Model]) -> bool:
+    return bool(_cascade_relations(model) or _generic_relations(model))
+
+
+def _generic_children(op: _Operation, field: Any, parents: QuerySet) -> Iterator[QuerySet]:
+    """The rows of generic relation ``field`` pointing at ``parents``, a query per pk chunk.
+
+    The object IDs are compared as the generic key stores them (``bulk_related_objects``
+    converts each primary key with the object-ID field), so the parents' keys are read here:
+    a SQL subquery cannot compare a UUID key with a text ``object_id`` portably.
+    """
+    pks = list(parents.values_list("pk", flat=True))
+    for chunk in _pk_batches(op.using, pks):
+        yield field.bulk_related_objects([_PK(pk) for pk in chunk], op.using)
+
+
+@dataclass(frozen=True)
+class _PK:
+    """What ``bulk_related_objects()`` reads of an object: its ``pk``."""
+
+    pk: Any
+
+
 def _guard_relations(model: type[Model]) -> list[_Relation]:
     return [r for r in _relations(model) if r.on_delete in (PROTECT, RESTRICT)]
 
@@ -139,6 +180,8 @@ class _Operation:
     # Loaded only for models with receivers: {model: [instances]}, {model: [pks]}.
     instances: dict[type[Model], list[Model]] = field(default_factory=dict)
     pks: dict[type[Model], list[Any]] = field(default_factory=dict)
+    # The deletion batches the loaded rows carried before the write (for ``post_bulk_restore``).
+    batches: dict[type[Model], set[uuid.UUID]] = field(default_factory=dict)
     # Models that had rows written, in order (an ordered set).
     models: dict[type[Model], None] = field(default_factory=dict)
 
@@ -173,14 +216,21 @@ def _apply(
             _set_attributes(instance, values)
     else:
         if instance is not None:
-            objs = [instance] if queryset.filter(pk=instance.pk).exists() else []
-            pks = [instance.pk] if objs else []
+            found = list(queryset.filter(pk=instance.pk).values_list("deletion_batch", flat=True))
+            objs = [instance] if found else []
+            pks = [instance.pk] if found else []
+            batches = found
+            if found:
+                instance.deletion_batch = found[0]  # the row's, not a stale copy's
         elif per_object:
             objs = list(queryset)
             pks = [obj.pk for obj in objs]
+            batches = [obj.deletion_batch for obj in objs]
         else:
             objs = []
-            pks = list(queryset.values_list("pk", flat=True))
+            rows = list(queryset.values_list("pk", "deletion_batch"))
+            pks = [pk for pk, _batch in rows]
+            batches = [batch for _pk, batch in rows]
         if pre_signal is not None:
             for obj in objs:
                 pre_signal.send(sender=model, instance=obj, using=op.using, batch=op.batch)
@@ -193,6 +243,7 @@ def _apply(
             op.instances.setdefault(model, []).extend(objs)
         if pks:
             op.pks.setdefault(model, []).extend(pks)
+            op.batches.setdefault(model, set()).update(b for b in batches if b is not None)
     if count:
         op.counter[model._meta.label] += count
         op.models[model] = None
@@ -206,9 +257,7 @@ def _set_attributes(obj: Model, values: dict[str, Any]) -> None:
 
 def _needs_transaction(model: type[Model], *sigs: Any) -> bool:
     """More than one statement (cascade, guard checks or signals) needs a transaction."""
-    return bool(
-        _cascade_relations(model) or _guard_relations(model) or _has_receivers(model, *sigs)
-    )
+    return bool(_has_cascade(model) or _guard_relations(model) or _has_receivers(model, *sigs))
 
 
 _DELETE_SIGNALS = (signals.pre_soft_delete, signals.post_soft_delete, signals.post_bulk_soft_delete)
@@ -267,6 +316,11 @@ def _cascade_delete(op: _Operation, root: type[Model]) -> None:
             )
             if _mark_deleted(op, relation.model, children):
                 pending[relation.model] = None
+        for generic in _generic_relations(parent):
+            child_model = generic.remote_field.model
+            for children in _generic_children(op, generic, op.rows(parent)):
+                if _mark_deleted(op, child_model, children.filter(deleted_at__isnull=True)):
+                    pending[child_model] = None
 
 
 def _check_guards(op: _Operation) -> None:
@@ -321,7 +375,7 @@ def restore(queryset: QuerySet, instance: BaseModel | None = None) -> DeleteResu
     model = queryset.model
     op = _Operation(using=queryset.db)
     deleted = queryset.filter(deleted_at__isnull=False)
-    cascade = bool(_cascade_relations(model))
+    cascade = _has_cascade(model)
     try:
         if not cascade and not _has_receivers(model, *_RESTORE_SIGNALS):
             _mark_restored(op, model, deleted, instance)
@@ -401,6 +455,12 @@ def _cascade_restore(op: _Operation, root: type[Model], batch: uuid.UUID) -> Non
             )
             if _mark_restored(op, relation.model, children):
                 pending[relation.model] = None
+        for generic in _generic_relations(parent):
+            child_model = generic.remote_field.model
+            for children in _generic_children(op, generic, restored_parents):
+                children = children.filter(deletion_batch=batch, deleted_at__isnull=False)
+                if _mark_restored(op, child_model, children):
+                    pending[child_model] = None
 
 
 def _send_restore_signals(op: _Operation) -> None:
@@ -410,7 +470,9 @@ def _send_restore_signals(op: _Operation) -> None:
                 sender=model, instance=obj, using=op.using, batch=obj.deletion_batch
             )
     for model, pks in op.pks.items():
-        signals.post_bulk_restore.send(sender=model, pks=pks, using=op.using)
+        signals.post_bulk_restore.send(
+            sender=model, pks=pks, using=op.using, batches=frozenset(op.batches.get(model, ()))
+        )
 
 
 def iter_soft_delete_models(models: Iterable[type[Model]]) -> Iterator[type[Model]]:

@@ -158,3 +158,26 @@ def test_the_delete_button_soft_deletes(admin_client_, authors):
     assert admin_client_.post(url, {"post": "yes"}).status_code == 302
     assert Author.all_objects.get(pk=active.pk).is_deleted
     assert Book.objects.count() == 0 and Book.all_objects.count() == 2
+
+
+def test_add_page_reports_a_value_taken_by_an_active_row_on_the_field(admin_client_, authors):
+    taken = Author.objects.first()
+    before = Author.all_objects.count()
+    response = admin_client_.post(
+        reverse("admin:softdelete_author_add"), {"name": "Copy", "email": taken.email}
+    )
+    assert response.status_code == 200  # the form again, not a 500/IntegrityError
+    assert response.context["adminform"].form.errors == {
+        "email": ["Author with this Email already exists."]
+    }
+    assert Author.all_objects.count() == before
+
+
+def test_add_page_accepts_the_value_of_a_deleted_row(admin_client_, authors):
+    gone = Author.objects.first()
+    gone.delete()
+    response = admin_client_.post(
+        reverse("admin:softdelete_author_add"), {"name": "Again", "email": gone.email}
+    )
+    assert response.status_code == 302
+    assert Author.objects.filter(email=gone.email).count() == 1

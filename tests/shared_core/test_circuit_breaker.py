@@ -124,3 +124,132 @@ def test_registry_shares_one_breaker_per_origin_and_thresholds():
         assert get_circuit_breaker("http://a:1", 2, 30) is not a
     finally:
         reset_circuit_breakers()
+
+
+# --- late verdicts: calls admitted before the breaker last changed state -----------------------
+
+
+def test_late_failure_of_a_call_admitted_while_closed_does_not_extend_the_open_window(clock):
+    breaker = CircuitBreaker(2, 10, clock=clock)
+    slow_call = clock()
+    assert breaker.allow() is None  # admitted while closed
+    clock.now += 1
+    breaker.record_failure(started_at=clock())
+    breaker.record_failure(started_at=clock())  # opens at t=1001
+    clock.now += 6
+    breaker.record_failure(started_at=slow_call)  # the slow call fails late
+    assert breaker.allow() == pytest.approx(4)  # still the first window
+    clock.now += 4
+    assert breaker.state == HALF_OPEN
+
+
+def test_late_failure_does_not_take_the_verdict_of_the_probe(clock):
+    breaker = CircuitBreaker(1, 10, clock=clock)
+    slow_call = clock()
+    assert breaker.allow() is None
+    clock.now += 1
+    breaker.record_failure(started_at=clock())
+    clock.now += 10
+    probe = clock()
+    assert breaker.allow() is None  # the probe
+    breaker.record_failure(started_at=slow_call)  # stale: neither reopens nor frees the slot
+    assert breaker.state == HALF_OPEN
+    assert breaker.allow() is not None
+    breaker.record_success()  # the probe's verdict decides
+    assert breaker.state == CLOSED
+    assert probe >= slow_call
+
+
+def test_late_failure_from_before_a_close_does_not_count_towards_the_next_opening(clock):
+    breaker = CircuitBreaker(2, 10, clock=clock)
+    old_call = clock()
+    clock.now += 1
+    breaker.record_failure(started_at=clock())
+    breaker.record_failure(started_at=clock())
+    clock.now += 10
+    assert breaker.allow() is None
+    breaker.record_success()  # closed again
+    clock.now += 1
+    breaker.record_failure(started_at=old_call)
+    assert breaker.failures == 0
+    breaker.record_failure(started_at=clock())
+    assert breaker.state == CLOSED  # one fresh failure of two
+
+
+def test_failure_reported_without_start_time_still_counts(clock):
+    breaker = CircuitBreaker(1, 10, clock=clock)
+    breaker.record_failure()
+    assert breaker.state == OPEN
+
+
+# --- scenarios ported from pybreaker's tests ----------------------------------------------------
+
+
+def test_new_breaker_is_closed_with_no_failures():
+    breaker = CircuitBreaker(5, 60)
+    assert breaker.state == CLOSED and breaker.failures == 0
+    assert (breaker.failure_threshold, breaker.reset_timeout) == (5, 60)
+
+
+def test_success_after_failures_resets_the_count_to_zero(clock):
+    breaker = CircuitBreaker(3, 10, clock=clock)
+    breaker.record_failure()
+    breaker.record_failure()
+    assert breaker.failures == 2
+    breaker.record_success()
+    assert breaker.failures == 0 and breaker.state == CLOSED
+
+
+def test_successful_probe_closes_and_forgets_the_failures(clock):
+    breaker = CircuitBreaker(2, 10, clock=clock)
+    breaker.record_failure()
+    breaker.record_failure()
+    clock.now += 10
+    assert breaker.allow() is None
+    breaker.record_success()
+    assert breaker.state == CLOSED and breaker.failures == 0
+
+
+def test_reset_closes_an_open_breaker(clock):
+    breaker = CircuitBreaker(1, 10, clock=clock)
+    breaker.record_failure()
+    assert breaker.allow() is not None
+    breaker.reset()
+    assert breaker.state == CLOSED and breaker.allow() is None
+
+
+def test_concurrent_failures_are_all_counted():
+    breaker = CircuitBreaker(10_000, 60)
+    barrier = threading.Barrier(8)
+
+    def fail() -> None:
+        barrier.wait()
+        for _ in range(500):
+            breaker.record_failure()
+
+    threads = [threading.Thread(target=fail) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert breaker.failures == 4000 and breaker.state == CLOSED
+
+
+def test_half_open_admits_one_probe_among_concurrent_callers(clock):
+    breaker = CircuitBreaker(1, 10, clock=clock)
+    breaker.record_failure()
+    clock.now += 10
+    barrier = threading.Barrier(8)
+    admitted = []
+
+    def ask() -> None:
+        barrier.wait()
+        if breaker.allow() is None:
+            admitted.append(1)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert admitted == [1]

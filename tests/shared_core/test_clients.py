@@ -200,6 +200,39 @@ def test_429_with_http_date_retry_after_is_honoured(scripted_server):
     assert second.at - first.at >= 1.5
 
 
+@pytest.mark.parametrize("value", ["-1", "+1", "1.0", "soon"])
+def test_unreadable_retry_after_is_ignored_and_our_backoff_applies(scripted_server, value):
+    """urllib3's invalid Retry-After values: we neither crash nor wait on them."""
+    server = scripted_server(
+        lambda request: (
+            reply(503, b"{}", {"Retry-After": value}) if request.index == 0 else reply(200, b"{}")
+        )
+    )
+    assert make_client(server.url, retries=1).get_json("x") == {}
+    first, second = server.requests
+    assert second.at - first.at < 0.5
+
+
+def test_an_enormous_retry_after_fails_at_once_with_urllib3s_cap(scripted_server):
+    server = scripted_server(lambda request: reply(503, b"{}", {"Retry-After": "9" * 400}))
+    with pytest.raises(ServiceUnavailableError) as caught:
+        make_client(server.url, retries=3).get("x")
+    assert caught.value.retry_after == 21600  # urllib3's Retry.retry_after_max
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "\t0 ", http_date(-60)])
+def test_retry_after_now_or_in_the_past_retries_at_once(scripted_server, value):
+    server = scripted_server(
+        lambda request: (
+            reply(429, b"{}", {"Retry-After": value}) if request.index == 0 else reply(200, b"{}")
+        )
+    )
+    assert make_client(server.url, retries=1, backoff_factor=5).get_json("x") == {}
+    first, second = server.requests
+    assert second.at - first.at < 0.5
+
+
 def test_429_without_retry_after_waits_randomised_backoff(scripted_server):
     """Issue test 6, second half: gaps are exponential backoff with jitter, not a constant."""
     server = scripted_server(
@@ -213,6 +246,39 @@ def test_429_without_retry_after_waits_randomised_backoff(scripted_server):
     # First retry: cap 0.3 s, equal jitter -> uniform in [0.15, 0.3] s.
     assert all(gap >= 0.14 for gap in gaps)
     assert max(gaps) - min(gaps) > 0.01
+
+
+@pytest.mark.parametrize("retry", [1_025, 10_000, 10**9])
+def test_backoff_for_any_attempt_number_is_the_cap(retry):
+    client = make_client("http://127.0.0.1:9/", backoff_factor=0.5, backoff_max=3)
+    assert all(1.5 <= client.backoff(retry) <= 3.0 for _ in range(50))
+
+
+def test_backoff_with_a_tiny_factor_still_grows_to_the_cap():
+    client = make_client("http://127.0.0.1:9/", backoff_factor=1e-300, backoff_max=2)
+    assert client.backoff(900) < 1e-20
+    assert client.backoff(2_000) >= 1.0
+
+
+def test_zero_backoff_never_waits():
+    """urllib3's test_zero_backoff: factor 0 means no wait, whatever the attempt."""
+    client = make_client("http://127.0.0.1:9/", backoff_factor=0, backoff_max=10)
+    assert {client.backoff(n) for n in (1, 2, 50, 10**6)} == {0.0}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"backoff_factor": -1},
+        {"backoff_max": -1},
+        {"backoff_factor": float("inf")},
+        {"backoff_max": float("inf")},
+        {"backoff_factor": float("nan")},
+    ],
+)
+def test_backoff_settings_must_be_finite_and_not_negative(kwargs):
+    with pytest.raises(ValueError, match="finite"):
+        make_client("http://127.0.0.1:9/", **kwargs)
 
 
 def test_backoff_is_exponential_capped_and_jittered():
@@ -424,6 +490,35 @@ def test_breaker_opening_mid_call_stops_retries_with_the_real_error(scripted_ser
         make_client(server.url, retries=5, circuit_breaker=breaker).get("x")
     assert caught.value.attempts == 2
     assert len(server.requests) == 2
+
+
+def test_call_failing_after_the_breaker_opened_does_not_extend_the_open_window(scripted_server):
+    """A slow call admitted while closed fails after fast calls opened the breaker."""
+    server = scripted_server(
+        lambda request: reply(503, b"{}", delay=0.8 if request.path.endswith("slow") else 0)
+    )
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=10)
+    client = make_client(server.url, retries=0, circuit_breaker=breaker)
+    errors: list[BaseException] = []
+
+    def slow_call() -> None:
+        try:
+            client.get("slow")
+        except ServiceError as exc:
+            errors.append(exc)
+
+    slow = threading.Thread(target=slow_call)
+    slow.start()
+    time.sleep(0.2)
+    with pytest.raises(ServiceUnavailableError):
+        client.get("fast")  # opens the breaker
+    opened = time.monotonic()
+    slow.join()
+    assert [type(e) for e in errors] == [ServiceUnavailableError]
+    assert time.monotonic() - opened >= 0.4  # the slow call failed well after the opening
+    wait = breaker.allow()
+    assert wait is not None
+    assert wait <= 10 - (time.monotonic() - opened) + 0.05  # the window was not restarted
 
 
 def test_shared_breaker_is_per_host_and_from_settings(refused_url, httpserver):

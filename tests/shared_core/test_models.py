@@ -9,16 +9,20 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django import forms
 from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, Prefetch, ProtectedError, Q, RestrictedError
 from django.test.utils import CaptureQueriesContext, isolate_apps, override_settings
 
 from shared_core.models import (
+    ActiveUniqueConstraint,
     AllObjectsManager,
     BaseModel,
     RestoreConflictError,
+    SoftDeletedRowError,
     SoftDeleteManager,
     SoftDeleteQuerySet,
     generate_uuid,
@@ -32,8 +36,10 @@ from tests.softdelete.models import (
     Book,
     Chapter,
     Contract,
+    Edition,
     Item,
     Node,
+    Profile,
     Review,
     Tag,
 )
@@ -373,6 +379,8 @@ def test_cascade_query_count_does_not_grow_with_rows():
                 book = Book.objects.create(author=author, title=f"B{b}")
                 Chapter.objects.bulk_create(Chapter(book=book, title=f"C{c}") for c in range(3))
 
+    # Generic relations look their content types up once per process (Django's cache).
+    ContentType.objects.get_for_models(Author, Book)
     counts = {}
     for n_authors in (1, 20):
         build(n_authors)
@@ -384,8 +392,9 @@ def test_cascade_query_count_does_not_grow_with_rows():
         counts[n_authors] = (len(deleting.captured_queries), len(restoring.captured_queries))
     assert counts[1] == counts[20]
     updates = [q["sql"] for q in deleting.captured_queries if q["sql"].startswith("UPDATE")]
-    # Author, Book, Award (via Book), Chapter: one UPDATE per model.
-    assert len(updates) == 4
+    # One UPDATE per relation step: Author, its Profile, Books, the authors' and the books'
+    # Notes (generic), then Award, Chapter and Edition via Book.
+    assert len(updates) == 8
 
 
 def test_restore_skips_a_child_deleted_earlier_on_its_own(library):
@@ -708,3 +717,307 @@ def test_manager_from_a_custom_queryset():
         pass
 
     assert SoftDeleteManager.from_queryset(OwnQuerySet)._queryset_class is OwnQuerySet
+
+
+# --- Reverse one-to-one: the accessor, select_related and prefetch_related agree -------------
+
+
+def _profile_views(author_pk):
+    """``author.profile`` read three ways: a plain lookup, select_related, prefetch_related."""
+    plain = Author.objects.get(pk=author_pk)
+    joined = Author.objects.select_related("profile").get(pk=author_pk)
+    prefetched = Author.objects.prefetch_related("profile").get(pk=author_pk)
+    return [plain, joined, prefetched]
+
+
+def test_deleted_reverse_one_to_one_is_missing_for_accessor_select_and_prefetch(author):
+    profile = Profile.objects.create(author=author, bio="hi")
+    assert [a.profile for a in _profile_views(author.pk)] == [profile] * 3
+
+    profile.delete()
+    for viewed in _profile_views(author.pk):
+        with pytest.raises(Profile.DoesNotExist):
+            viewed.profile
+        assert not hasattr(viewed, "profile")
+    with pytest.raises(Author.profile.RelatedObjectDoesNotExist, match="Author has no profile"):
+        Author.objects.get(pk=author.pk).profile
+
+
+def test_reverse_one_to_one_missing_row_and_deleted_row_look_the_same(author):
+    other = Author.objects.create(name="Bo", email="bo@example.com")
+    Profile.objects.create(author=other).delete()
+    for a in Author.objects.select_related("profile").order_by("name"):
+        assert not hasattr(a, "profile")
+    for a in Author.objects.prefetch_related("profile"):
+        assert not hasattr(a, "profile")
+
+
+def test_cached_profile_deleted_since_is_missing_on_the_same_author(author):
+    Profile.objects.create(author=author)
+    author = Author.objects.get(pk=author.pk)
+    author.profile.delete()
+    with pytest.raises(Profile.DoesNotExist):
+        author.profile
+
+
+def test_prefetch_over_all_objects_still_hides_a_deleted_profile_from_the_accessor(author):
+    profile = Profile.objects.create(author=author)
+    profile.delete()
+    fetched = Author.objects.prefetch_related(
+        Prefetch("profile", queryset=Profile.all_objects.all())
+    ).get(pk=author.pk)
+    assert not hasattr(fetched, "profile")
+    assert Profile.all_objects.get(author=author) == profile  # the row is still reachable
+
+
+def test_restored_profile_is_visible_again_everywhere(author):
+    profile = Profile.objects.create(author=author)
+    profile.delete()
+    profile.restore()
+    assert [a.profile for a in _profile_views(author.pk)] == [profile] * 3
+
+
+def test_profile_is_cascaded_and_restored_with_its_author(author):
+    profile = Profile.objects.create(author=author)
+    author.delete()
+    assert Profile.all_objects.get(pk=profile.pk).is_deleted
+    deleted_author = Author.all_objects.get(pk=author.pk)
+    assert not hasattr(deleted_author, "profile")
+    author.restore()
+    assert Author.objects.get(pk=author.pk).profile == profile
+
+
+def test_forward_one_to_one_still_resolves_a_deleted_author(author):
+    """The base manager stays unfiltered: the child side reaches its (deleted) parent."""
+    profile = Profile.objects.create(author=author)
+    author.delete()
+    assert Profile.all_objects.get(pk=profile.pk).author == author
+
+
+def test_hard_delete_of_an_author_removes_its_deleted_profile(author):
+    Profile.objects.create(author=author).delete()
+    author.hard_delete()
+    assert not Profile.all_objects.exists()
+
+
+def test_a_new_profile_for_an_author_with_a_deleted_one_is_refused_until_restored(author):
+    """A one-to-one link stays unique over all rows: restore (or hard-delete) the old one."""
+    old = Profile.objects.create(author=author)
+    old.delete()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Profile.objects.create(author=author)
+    old.restore()
+    assert Author.objects.get(pk=author.pk).profile == old
+
+
+# --- unique_among_active in model validation, forms -----------------------------------------
+
+
+class AuthorForm(forms.ModelForm):
+    class Meta:
+        model = Author
+        fields = ["name", "email"]
+
+
+def test_model_form_reports_a_value_taken_by_an_active_row_on_the_field(author):
+    form = AuthorForm(data={"name": "Copy", "email": author.email})
+    assert not form.is_valid()
+    assert form.errors == {"email": ["Author with this Email already exists."]}
+    assert form.errors.as_data()["email"][0].code == "unique"
+
+
+def test_model_form_accepts_a_value_held_only_by_a_deleted_row(author):
+    author.delete()
+    form = AuthorForm(data={"name": "Again", "email": author.email})
+    assert form.is_valid(), form.errors
+    assert form.save().email == author.email
+
+
+def test_model_form_editing_the_row_itself_is_not_a_duplicate(author):
+    form = AuthorForm(data={"name": "Renamed", "email": author.email}, instance=author)
+    assert form.is_valid(), form.errors
+
+
+def test_full_clean_excluding_deleted_at_still_checks_active_uniqueness(author):
+    with pytest.raises(ValidationError) as caught:
+        Author(name="X", email=author.email).full_clean(exclude=["deleted_at", "deletion_batch"])
+    assert caught.value.message_dict == {"email": ["Author with this Email already exists."]}
+
+
+def test_two_field_constraint_is_a_form_wide_error_like_unique_together(library):
+    book = library["books"][0]
+    Edition.objects.create(book=book, number=1)
+
+    class EditionForm(forms.ModelForm):
+        class Meta:
+            model = Edition
+            fields = ["book", "number"]
+
+    form = EditionForm(data={"book": book.pk, "number": 1})
+    assert not form.is_valid()
+    assert form.errors == {"__all__": ["Edition with this Book and Number already exists."]}
+    Edition.objects.get(book=book, number=1).delete()
+    assert EditionForm(data={"book": book.pk, "number": 1}).is_valid()
+
+
+def test_custom_violation_message_is_kept_with_code_unique(author):
+    constraint = unique_among_active("email", name="x_email", violation_error_message="Taken.")
+    assert isinstance(constraint, ActiveUniqueConstraint)
+    with pytest.raises(ValidationError) as caught:
+        constraint.validate(Author, Author(name="X", email=author.email))
+    assert (caught.value.messages, caught.value.code) == (["Taken."], "unique")
+
+
+def test_unique_among_active_migrates_as_a_plain_unique_constraint():
+    constraint = unique_among_active("email", name="x_email")
+    path, _args, kwargs = constraint.deconstruct()
+    assert path == "django.db.models.UniqueConstraint"
+    assert kwargs["condition"] == Q(deleted_at__isnull=True)
+    assert constraint == models.UniqueConstraint(
+        fields=["email"], name="x_email", condition=Q(deleted_at__isnull=True)
+    )
+
+
+# --- get_or_create / update_or_create naming a soft-deleted primary key ----------------------
+
+
+def test_get_or_create_with_the_pk_of_a_deleted_row_raises_a_clear_error(author):
+    author.delete()
+    with pytest.raises(SoftDeletedRowError, match="soft-deleted") as caught:
+        Author.objects.get_or_create(pk=author.pk, defaults={"name": "N", "email": "n@x.io"})
+    assert caught.value.pk == author.pk
+    assert isinstance(caught.value, IntegrityError)
+    assert Author.all_objects.get(pk=author.pk).is_deleted  # not revived
+
+
+@pytest.mark.parametrize("key", ["pk", "id"])
+def test_update_or_create_with_the_pk_of_a_deleted_row_raises_and_changes_nothing(author, key):
+    author.delete()
+    with pytest.raises(SoftDeletedRowError):
+        Author.objects.update_or_create(**{key: author.pk}, defaults={"name": "Changed"})
+    row = Author.all_objects.get(pk=author.pk)
+    assert row.is_deleted and row.name == "Ada"
+
+
+def test_the_transaction_stays_usable_after_soft_deleted_row_error(author):
+    author.delete()
+    with transaction.atomic():
+        with pytest.raises(SoftDeletedRowError):
+            Author.objects.get_or_create(pk=author.pk, defaults={"email": "a@b.c"})
+        assert Author.objects.create(name="Next", email="next@example.com").pk
+
+
+def test_all_objects_update_or_create_updates_a_deleted_row_without_restoring_it(author):
+    author.delete()
+    row, created = Author.all_objects.update_or_create(pk=author.pk, defaults={"name": "Z"})
+    assert not created and row.name == "Z"
+    assert Author.all_objects.get(pk=author.pk).is_deleted
+
+
+def test_get_or_create_by_a_unique_value_of_a_deleted_row_creates_a_new_row(author):
+    """django-safedelete revives the deleted row here; we create a new one (documented)."""
+    author.delete()
+    row, created = Author.objects.get_or_create(email=author.email, defaults={"name": "New"})
+    assert created and row.pk != author.pk
+    assert Author.all_objects.filter(email=author.email).count() == 2
+
+
+def test_other_integrity_errors_of_get_or_create_pass_through_unchanged(author):
+    Profile.objects.create(author=author).delete()
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        Profile.objects.get_or_create(bio="second", defaults={"author": author})
+    assert not isinstance(caught.value, SoftDeletedRowError)
+
+
+# --- scenarios ported from django-safedelete and django-model-utils ---------------------------
+
+
+def test_every_read_of_the_default_manager_hides_deleted_rows():
+    first, second, third = (Item.objects.create(name=n, quantity=q) for n, q in ["a1", "b2", "c4"])
+    second.delete()
+    active = Item.objects.all()
+    assert active.count() == 2 and active.exists()
+    assert set(active.values_list("name", flat=True)) == {"a", "c"}
+    assert {i.name for i in active.iterator()} == {"a", "c"}
+    assert active.aggregate(total=models.Sum("quantity"))["total"] == 5
+    assert set(Item.objects.in_bulk([first.pk, second.pk, third.pk])) == {first.pk, third.pk}
+    assert Item.objects.order_by("name").first() == first
+    assert Item.objects.order_by("name").last() == third
+    assert Item.objects.latest("quantity") == third
+    assert Item.objects.earliest("quantity") == first
+    with pytest.raises(Item.DoesNotExist):
+        Item.objects.get(pk=second.pk)
+    assert Item.objects.filter(pk=second.pk).count() == 0
+
+
+def test_set_operations_of_active_querysets_stay_active():
+    b = [Item.objects.create(name=n) for n in "abc"][1]
+    b.delete()
+    every = Item.objects.all()
+    assert {i.name for i in every.union(Item.objects.filter(name="b"))} == {"a", "c"}
+    assert {i.name for i in every.intersection(Item.all_objects.all())} == {"a", "c"}
+    assert {i.name for i in Item.all_objects.difference(every)} == {"b"}
+
+
+def test_a_subquery_of_active_rows_leaves_out_deleted_ones(library):
+    kept, gone = library["books"]
+    reviews = [Review.objects.create(book=book, text="r") for book in (kept, gone)]
+    gone.delete()
+    assert list(Review.objects.filter(book__in=Book.objects.all())) == [reviews[0]]
+    assert list(Review.objects.filter(book__in=Book.objects.deleted())) == [reviews[1]]
+
+
+def test_select_related_to_a_deleted_parent_is_one_query(library, django_assert_num_queries):
+    chapter = library["chapters"][0]
+    library["author"].delete()
+    with django_assert_num_queries(1):
+        row = Chapter.all_objects.select_related("book__author").get(pk=chapter.pk)
+        assert row.book.author.name == "Ada"
+
+
+def test_prefetch_of_active_children_is_evaluated_once(library, django_assert_num_queries):
+    library["books"][0].delete()
+    with django_assert_num_queries(2):
+        author = Author.objects.prefetch_related("books").get(pk=library["author"].pk)
+        assert [b.pk for b in author.books.all()] == [library["books"][1].pk]
+        assert len(author.books.all()) == 1
+
+
+def test_delete_and_restore_on_an_unknown_database_alias_raise(author):
+    from django.utils.connection import ConnectionDoesNotExist
+
+    with pytest.raises(ConnectionDoesNotExist):
+        author.delete(using="missing")
+    with pytest.raises(ConnectionDoesNotExist):
+        author.restore(using="missing", validate=False)
+    assert Author.objects.filter(pk=author.pk).exists()
+
+
+def test_queryset_delete_returns_djangos_shape_for_the_filtered_rows_only():
+    Item.objects.create(name="a")
+    Item.objects.create(name="b")
+    assert Item.objects.filter(name="a").delete() == (1, {"softdelete.Item": 1})
+    assert Item.objects.count() == 1 and Item.all_objects.count() == 2
+
+
+def test_soft_deleted_row_error_answers_409_conflict_in_the_api(author):
+    import json
+
+    from rest_framework.decorators import api_view, authentication_classes, permission_classes
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory
+
+    @api_view(["PUT"])
+    @authentication_classes([])
+    @permission_classes([])
+    def upsert(request, pk):
+        row, created = Author.objects.update_or_create(pk=pk, defaults=request.data)
+        return Response({"id": str(row.pk)}, status=201 if created else 200)
+
+    author.delete()
+    request = APIRequestFactory().put("/", {"name": "Back"}, format="json")
+    response = upsert(request, pk=author.pk)
+    response.render()
+    assert response.status_code == 409
+    assert json.loads(response.content)["code"] == "conflict"
+    assert Author.all_objects.get(pk=author.pk).is_deleted

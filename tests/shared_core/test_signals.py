@@ -127,3 +127,40 @@ def test_djangos_delete_signals_fire_only_on_hard_delete(library, record_signal)
     author.hard_delete()
     assert len(pre) == len(post) == 7
     assert {c["sender"] for c in post} == {Author, Book, Chapter}
+
+
+def test_bulk_restore_signal_carries_the_batches_it_restored(record_signal):
+    first, second = Item.objects.bulk_create([Item(name="a"), Item(name="b")])
+    first.delete()
+    second.delete()
+    bulk = record_signal(signals.post_bulk_restore, sender=Item)
+
+    Item.objects.deleted().restore()
+    assert len(bulk) == 1
+    assert bulk[0]["batches"] == frozenset(
+        Item.all_objects.values_list("deletion_batch", flat=True)
+    )
+    assert len(bulk[0]["batches"]) == 2
+
+
+def test_bulk_restore_signal_of_a_cascade_names_the_one_batch(library, record_signal):
+    bulk = record_signal(signals.post_bulk_restore)
+    author = library["author"]
+    author.delete()
+    batch = Author.all_objects.get(pk=author.pk).deletion_batch
+
+    author.restore()
+    assert {c["sender"].__name__: c["batches"] for c in bulk} == {
+        "Author": frozenset({batch}),
+        "Book": frozenset({batch}),
+        "Chapter": frozenset({batch}),
+    }
+
+
+def test_post_restore_of_a_stale_instance_sends_the_rows_batch(author, record_signal):
+    restored = record_signal(signals.post_restore, sender=Author)
+    stale = Author.objects.get(pk=author.pk)
+    author.delete()
+    stale.deleted_at = author.deleted_at  # a copy that never saw the batch marker
+    stale.restore(validate=False)
+    assert restored[0]["batch"] == author.deletion_batch is not None

@@ -1,5 +1,7 @@
 """Models covering every ``on_delete`` case the soft delete has to get right."""
 
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from shared_core.models import BaseModel, unique_among_active
@@ -12,9 +14,19 @@ class Item(BaseModel):
     quantity = models.IntegerField(default=0)
 
 
+class Note(BaseModel):
+    """Attached to any object through a generic key (object IDs stored as text)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("content_type", "object_id")
+    text = models.CharField(max_length=200)
+
+
 class Author(BaseModel):
     name = models.CharField(max_length=100)
     email = models.EmailField()
+    notes = GenericRelation(Note)
 
     class Meta:
         constraints = [unique_among_active("email")]
@@ -31,6 +43,7 @@ class Book(BaseModel):
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
     title = models.CharField(max_length=100)
     tags = models.ManyToManyField(Tag, related_name="books", blank=True)
+    notes = GenericRelation(Note)
 
     def __str__(self) -> str:
         return self.title
@@ -79,3 +92,20 @@ class Node(BaseModel):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
     )
     name = models.CharField(max_length=50)
+
+
+class Profile(BaseModel):
+    """A reverse one-to-one: ``author.profile`` must agree with select/prefetch_related."""
+
+    author = models.OneToOneField(Author, on_delete=models.CASCADE, related_name="profile")
+    bio = models.CharField(max_length=200, blank=True)
+
+
+class Edition(BaseModel):
+    """A two-field ``unique_among_active`` (a form-wide error, as Django's unique_together)."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="editions")
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [unique_among_active("book", "number")]
