@@ -14,6 +14,7 @@ from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts import revocation, services
@@ -244,7 +245,7 @@ class IntrospectRateThrottle(ScopedRateThrottle):
     """
 
     def get_rate(self) -> str | None:
-        return self.THROTTLE_RATES.get(self.scope, DEFAULT_INTROSPECT_RATE)
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, DEFAULT_INTROSPECT_RATE)
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         data = request.data if isinstance(request.data, dict) else {}

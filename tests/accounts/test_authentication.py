@@ -254,3 +254,60 @@ def test_remote_roles_drive_has_role(api, identity):
     assert api.get("/remote/agents", **auth("f" * 32)).status_code == 403
     identity(active(roles=("agent",)))
     assert api.get("/remote/agents", **auth("g" * 32)).status_code == 200
+
+
+# --- RemoteSessionAuthentication: the failed-authentication budget ---------------------------
+@pytest.fixture
+def budget_of_three(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}),
+            "auth_failure": "3/min",
+        },
+    }
+
+
+@needs_http_client
+def test_made_up_tokens_get_401s_then_429s_without_asking_the_identity_service(
+    api, identity, budget_of_three
+):
+    server = identity({"data": {"active": False, "user": None, "expires_at": None}})
+    statuses = [api.get("/remote/whoami", **auth(f"{n:032d}")).status_code for n in range(6)]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    assert introspections(server) == 3
+    throttled = api.get("/remote/whoami", **auth("9" * 32))
+    assert throttled["Content-Type"].startswith("application/problem+json")
+    assert throttled.json()["code"] == "throttled"
+    assert 1 <= int(throttled["Retry-After"]) <= 60
+    # Another client address has its own budget.
+    other = api.get("/remote/whoami", REMOTE_ADDR="10.0.0.9", **auth("8" * 32))
+    assert other.status_code == 401
+
+
+@needs_http_client
+def test_live_tokens_give_their_budget_back(api, identity, budget_of_three):
+    server = identity(active())
+    for n in range(6):
+        assert api.get("/remote/whoami", **auth(f"{n:032d}")).status_code == 200
+    assert introspections(server) == 6
+
+
+@needs_http_client
+@pytest.mark.parametrize("token", ["UPPER" * 7, "has space in it 1234", "x" * 600, "short"])
+def test_tokens_that_cannot_be_session_keys_are_refused_without_introspection(
+    api, identity, token
+):
+    server = identity(active())
+    response = api.get("/remote/whoami", **auth(token))
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_session"
+    assert introspections(server) == 0
+
+
+@needs_http_client
+def test_the_client_address_goes_along_with_the_introspection(api, identity):
+    server = identity(active())
+    api.get("/remote/whoami", REMOTE_ADDR="203.0.113.7", **auth("h" * 32))
+    (request, _), *_ = [entry for entry in server.log if entry[0].path.endswith("introspect")]
+    assert json.loads(request.data) == {"token": "h" * 32, "client_ip": "203.0.113.7"}
