@@ -295,9 +295,7 @@ def test_live_tokens_give_their_budget_back(api, identity, budget_of_three):
 
 @needs_http_client
 @pytest.mark.parametrize("token", ["UPPER" * 7, "has space in it 1234", "x" * 600, "short"])
-def test_tokens_that_cannot_be_session_keys_are_refused_without_introspection(
-    api, identity, token
-):
+def test_tokens_that_cannot_be_session_keys_are_refused_without_introspection(api, identity, token):
     server = identity(active())
     response = api.get("/remote/whoami", **auth(token))
     assert response.status_code == 401
