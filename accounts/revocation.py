@@ -15,10 +15,11 @@ not used (the token is introspected again). Two ways carry the markers:
   request has been answered.
 - **Process-local caches** (the embedded default, local memory): each consumer process reads the
   user service's revocation feed (``GET /internal/v1/revocations``) at most every
-  ``IDENTITY_REVOCATION_POLL_INTERVAL`` seconds (2 by default), before it trusts its cache. A
-  process whose last successful read started longer ago than that does not use its cache at all,
-  so the bound holds even when the feed cannot be read: every request that starts more than the
-  interval after the revoking answer is refused.
+  ``IDENTITY_REVOCATION_POLL_INTERVAL`` seconds (2 by default), before it trusts its cache, and
+  keeps the markers in memory (a dict lookup next to the one cache ``get``). A process whose last
+  successful read started longer ago than that does not use its cache at all, so the bound holds
+  even when the feed cannot be read: every request that starts more than the interval after the
+  revoking answer is refused.
 
 The identity cache is the ``identity`` alias when ``CACHES`` has one (the demo services do: one
 key prefix shared by all services), else ``default``; ``IDENTITY_CACHE_ALIAS`` names another.
@@ -41,8 +42,10 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -90,11 +93,25 @@ def poll_interval() -> float:
 
     ``IDENTITY_REVOCATION_POLL_INTERVAL`` when set; otherwise ``DEFAULT_POLL_INTERVAL`` for a
     process-local identity cache and 0 (no reads: markers arrive through the cache) for others.
+    Worked out once per settings (every request asks).
     """
-    value = getattr(settings, "IDENTITY_REVOCATION_POLL_INTERVAL", None)
-    if value is None:
-        return DEFAULT_POLL_INTERVAL if is_process_local(identity_cache()) else 0.0
-    return max(0.0, float(value))
+    global _poll_interval
+    if _poll_interval is None:
+        value = getattr(settings, "IDENTITY_REVOCATION_POLL_INTERVAL", None)
+        if value is None:
+            value = DEFAULT_POLL_INTERVAL if is_process_local(identity_cache()) else 0.0
+        _poll_interval = max(0.0, float(value))
+    return _poll_interval
+
+
+_poll_interval: float | None = None
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    global _poll_interval
+    if setting in ("IDENTITY_REVOCATION_POLL_INTERVAL", "IDENTITY_CACHE_ALIAS", "CACHES"):
+        _poll_interval = None
 
 
 def marker_ttl() -> int:
@@ -141,7 +158,10 @@ def revoke_user_sessions(user_ids: Iterable[Any]) -> None:
 
 
 def _publish(digests: list[str], marker: str) -> None:
-    identity_cache().set_many({MARKER_PREFIX + digest: marker for digest in digests}, marker_ttl())
+    markers = dict.fromkeys(digests, marker)
+    identity_cache().set_many({MARKER_PREFIX + d: m for d, m in markers.items()}, marker_ttl())
+    if poll_interval() > 0:  # this process reads markers from memory: it knows these already
+        feed_reader.note(markers)
 
 
 def revoke_ended_session(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -227,13 +247,23 @@ class Lookup:
 
 
 def lookup(digest: str) -> Lookup:
-    """The cached answer for a token hash if no revocation came after it (one ``get_many``)."""
-    if not feed_reader.ensure_fresh():
-        return Lookup(None, cacheable=False)
-    entry_key, marker_key = ENTRY_PREFIX + digest, MARKER_PREFIX + digest
-    found = identity_cache().get_many([entry_key, marker_key])
-    marker = found.get(marker_key)
-    entry = found.get(entry_key)
+    """The cached answer for a token hash if no revocation came after it.
+
+    One cache read: ``get_many`` of the answer and its marker from a shared identity cache (one
+    ``MGET`` on Redis), or a ``get`` of the answer when the markers come from the feed (they
+    are then in this process's memory).
+    """
+    cache = identity_cache()
+    entry_key = ENTRY_PREFIX + digest
+    if poll_interval() > 0:
+        if not feed_reader.ensure_fresh():
+            return Lookup(None, cacheable=False)
+        marker = feed_reader.marker(digest)
+        entry = cache.get(entry_key)
+    else:
+        marker_key = MARKER_PREFIX + digest
+        found = cache.get_many([entry_key, marker_key])
+        marker, entry = found.get(marker_key), found.get(entry_key)
     if isinstance(entry, dict) and entry.get("marker") == marker:
         answer = entry.get("answer")
         if isinstance(answer, dict):
@@ -248,12 +278,17 @@ def remember(digest: str, answer: dict[str, Any], ttl: int, found: Lookup) -> No
 
 
 class RevocationFeed:
-    """One process's reader of the user service's revocation feed (process-local caches only)."""
+    """One process's reader of the user service's revocation feed (process-local caches only).
+
+    The markers it reads stay in this process's memory (a dict: cheaper to consult on every
+    request than a second cache read), each for ``marker_ttl()`` seconds.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._fresh_at = float("-inf")  # monotonic start of the last successful read
         self._server_now: float | None = None
+        self._markers: dict[str, tuple[str, float]] = {}
 
     def ensure_fresh(self) -> bool:
         """Read the feed if the last read is older than the interval; whether the cache is safe."""
@@ -266,6 +301,23 @@ class RevocationFeed:
             if time.monotonic() - self._fresh_at <= interval:
                 return True
             return self._read()
+
+    def marker(self, digest: str) -> str | None:
+        """The latest revocation marker this process knows for a token hash."""
+        found = self._markers.get(digest)
+        return found[0] if found is not None else None
+
+    def note(self, markers: dict[str, str]) -> None:
+        """Remember markers published by this very process (it need not wait for the feed)."""
+        with self._lock:
+            self._remember(markers)
+
+    def _remember(self, markers: dict[str, str]) -> None:
+        now = time.monotonic()
+        kept = {digest: value for digest, value in self._markers.items() if value[1] > now}
+        until = now + marker_ttl()
+        kept.update({digest: (marker, until) for digest, marker in markers.items()})
+        self._markers = kept
 
     def _read(self) -> bool:
         from accounts.authentication import identity_client
@@ -285,14 +337,10 @@ class RevocationFeed:
         except (TypeError, KeyError, ValueError, AttributeError):
             logger.warning("revocation feed answered an unexpected body")
             return False
-        cache = identity_cache()
         if reset:
-            cache.clear()
-        elif revoked:
-            cache.set_many(
-                {MARKER_PREFIX + digest: f"feed:{pk}" for pk, digest in sorted(revoked)},
-                marker_ttl(),
-            )
+            identity_cache().clear()
+        else:
+            self._remember({digest: f"feed:{pk}" for pk, digest in sorted(revoked)})
         self._server_now = now
         self._fresh_at = started
         return True
@@ -302,6 +350,7 @@ class RevocationFeed:
         with self._lock:
             self._fresh_at = float("-inf")
             self._server_now = None
+            self._markers = {}
 
 
 #: This process's reader of the revocation feed.
