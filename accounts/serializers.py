@@ -139,7 +139,8 @@ class IntrospectSerializer(serializers.Serializer):
 class RevocationFeedQuerySerializer(serializers.Serializer):
     """The revocation feed's query: the ``now`` of the reader's previous answer, if any."""
 
-    since = serializers.FloatField(required=False, min_value=0)
+    # Epoch seconds: up to the year 5138, well inside what datetime can hold.
+    since = serializers.FloatField(required=False, min_value=0, max_value=1e11)
 
 
 class RevokedSessionSerializer(serializers.Serializer):

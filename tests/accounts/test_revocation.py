@@ -125,8 +125,9 @@ def test_the_feed_answers_revocations_since_a_time_with_a_lookback(api):
         ]
         == []
     )
-    bad = api.get("/internal/v1/revocations?since=yesterday", **service_auth())
-    assert bad.status_code == 400 and bad.json()["code"] == "validation_error"
+    for since in ("yesterday", "-1", "1e300", "nan", "inf"):
+        bad = api.get(f"/internal/v1/revocations?since={since}", **service_auth())
+        assert bad.status_code == 400 and bad.json()["code"] == "validation_error", since
 
 
 def test_more_revocations_than_one_answer_carries_tell_the_reader_to_reset(api, monkeypatch):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -86,6 +87,8 @@ class _UserActiveView(APIView):
     @extend_schema(request=None, responses={200: UserActiveSerializer})
     def post(self, request: Request, user_id: Any) -> Response:
         user = get_object_or_404(get_user_model().objects.all(), pk=user_id)
+        if not self.is_active and str(user.pk) == str(request.user.pk):
+            raise PermissionDenied("Admins cannot deactivate their own account.")
         with transaction.atomic():
             if user.is_active != self.is_active:
                 user.is_active = self.is_active

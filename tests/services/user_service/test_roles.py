@@ -75,3 +75,4 @@ def test_an_admin_deactivates_an_account_which_ends_its_sessions_and_activates_i
     assert as_user(admin).post(f"{path}/activate").json()["data"]["is_active"] is True
     assert services.login(user.email, "Sturdy-Password-123").token
     assert as_user(user).post(f"{path}/deactivate").status_code == 403
+    assert as_user(admin).post(f"/api/v1/users/{admin.pk}/deactivate").status_code == 403
