@@ -13,5 +13,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import (
             openapi,  # noqa: F401  (registers the OpenAPI security schemes)
+            revocation,
             signals,  # noqa: F401  (connects the receivers)
         )
+
+        revocation.connect_receivers()

@@ -7,18 +7,27 @@
 - ``RemoteSessionAuthentication``: for every other service. It asks the identity service's
   ``/internal/v1/introspect`` (with ``SERVICE_AUTH_TOKEN``) and gives a ``RemoteUser``. Only
   active answers are cached, for at most ``IDENTITY_CACHE_TTL`` seconds and never past the
-  session's own deadline. If the identity service cannot answer, it fails closed: 503
-  ``upstream_unavailable``, never 401 and never "let in".
+  session's own deadline, and a revocation voids them within a bound (``accounts.revocation``).
+  If the identity service cannot answer, it fails closed: 503 ``upstream_unavailable``, never
+  401 and never "let in".
+
+Failed authentication has a per-client budget on the consumer (:class:`FailedAuthenticationBudget`,
+the ``auth_failure`` throttle rate): a token that is not cached spends one unit *before* it is
+introspected and gets it back if the token is live, so a client sending made-up tokens gets 401s,
+then 429s of its own, and costs the identity service at most its budget of introspections. The
+client's address goes along with the introspection (``client_ip``) so the identity service's
+quota is per end client too.
 
 Tokens are never logged: log lines name the service or a short hash at most.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import hashlib
 import hmac
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,14 +39,20 @@ from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from accounts import revocation
 from accounts.exceptions import InvalidSessionError
+from accounts.sessions import is_well_formed_token
 
 logger = logging.getLogger(__name__)
 
 INTROSPECT_PATH = "internal/v1/introspect"
-CACHE_PREFIX = "accounts:introspect:"
+CACHE_PREFIX = revocation.ENTRY_PREFIX
 _MAX_TOKEN_LENGTH = 512
+#: The ``auth_failure`` rate when ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` does not set one.
+DEFAULT_AUTH_FAILURE_RATE = "30/min"
 
 
 def token_from_request(request: HttpRequest | Request) -> str | None:
@@ -171,6 +186,62 @@ class SessionTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+class FailedAuthenticationBudget:
+    """A client's budget of failed token checks on a consumer (fixed window, shared cache).
+
+    The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth_failure"]`` (default
+    ``DEFAULT_AUTH_FAILURE_RATE``; ``None`` switches it off); the client is its address, by the
+    same ``NUM_PROXIES`` rule as DRF's throttles. :meth:`spend` takes one unit before a token is
+    checked and raises ``Throttled`` (429 with ``Retry-After``) when none is left; :meth:`refund`
+    gives it back when the token turned out live, so only failures count.
+    """
+
+    scope = "auth_failure"
+    key_prefix = "accounts:auth-failure:"
+
+    def __init__(self, request: Request) -> None:
+        self.client = BaseThrottle().get_ident(request)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, DEFAULT_AUTH_FAILURE_RATE)
+        self.limit, self.duration = SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+        self.key: str | None = None
+
+    def spend(self) -> None:
+        """Count one check; raise ``Throttled`` if the client has no budget left."""
+        if self.limit is None or self.duration is None:
+            return
+        now = time.time()
+        window = int(now // self.duration)
+        self.key = f"{self.key_prefix}{self.client}:{window}"
+        window_end = (window + 1) * self.duration
+        if _increment(self.key, math.ceil(window_end - now) + 1) > self.limit:
+            raise exceptions.Throttled(
+                wait=max(1, math.ceil(window_end - now)),
+                detail="Too many requests with an invalid session token.",
+            )
+
+    def refund(self) -> None:
+        """Give the unit back (the token was live, or the identity service could not say)."""
+        if self.key is None:
+            return
+        with contextlib.suppress(ValueError):  # the window ended meanwhile
+            cache.decr(self.key)
+        self.key = None
+
+
+def _increment(key: str, timeout: int) -> int:
+    """``incr``, creating the counter at 1 with ``timeout`` when it does not exist yet."""
+    try:
+        return cache.incr(key)
+    except ValueError:
+        pass
+    if cache.add(key, 1, timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # created and expired in between
+        return 1
+
+
 class RemoteSessionAuthentication(BaseAuthentication):
     """Session tokens checked by the identity service's introspection endpoint."""
 
@@ -178,9 +249,7 @@ class RemoteSessionAuthentication(BaseAuthentication):
         token = token_from_request(request)
         if not token:
             return None
-        if len(token) > _MAX_TOKEN_LENGTH:
-            raise InvalidSessionError()
-        answer = self._introspect(token)
+        answer = self._introspect(token, request)
         if not answer.get("active"):
             raise InvalidSessionError()
         user = answer.get("user") or {}
@@ -201,17 +270,31 @@ class RemoteSessionAuthentication(BaseAuthentication):
     @staticmethod
     def cache_key(token: str) -> str:
         """Cache key for a token: its SHA-256, so the cache never holds the token itself."""
-        return CACHE_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+        return CACHE_PREFIX + revocation.token_hash(token)
 
-    def _introspect(self, token: str) -> dict[str, Any]:
-        key = self.cache_key(token)
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-        answer = self._call_identity_service(token)
-        ttl = self._cache_ttl(answer)
-        if answer.get("active") and ttl > 0:
-            cache.set(key, answer, ttl)
+    def _introspect(self, token: str, request: Request) -> dict[str, Any]:
+        """The identity answer for ``token``: cached (unless revoked since), else asked for.
+
+        A token that is not cached spends the client's failed-authentication budget first;
+        one that cannot be a session token (too long, wrong alphabet) is refused here without
+        asking anybody, but still spends it.
+        """
+        digest = revocation.token_hash(token) if len(token) <= _MAX_TOKEN_LENGTH else ""
+        found = revocation.lookup(digest) if digest else revocation.Lookup(None, cacheable=False)
+        if found.answer is not None:
+            return found.answer
+        budget = FailedAuthenticationBudget(request)
+        budget.spend()
+        if not is_well_formed_token(token):
+            return {"active": False}
+        try:
+            answer = self._call_identity_service(token, budget.client)
+        except IdentityUnavailableError:
+            budget.refund()
+            raise
+        if answer.get("active"):
+            budget.refund()
+            revocation.remember(digest, answer, self._cache_ttl(answer), found)
         return answer
 
     def _cache_ttl(self, answer: dict[str, Any]) -> int:
@@ -225,13 +308,15 @@ class RemoteSessionAuthentication(BaseAuthentication):
             ttl = min(ttl, int(remaining))
         return max(ttl, 0)
 
-    def _call_identity_service(self, token: str) -> dict[str, Any]:
+    def _call_identity_service(self, token: str, client_ip: str | None = None) -> dict[str, Any]:
         """POST the token to the identity service; any failure there is a 503, not a 401."""
         from shared_core.clients import ServiceError
 
-        client = _identity_client(settings.IDENTITY_SERVICE_URL, settings.SERVICE_AUTH_TOKEN)
+        payload = {"token": token}
+        if client_ip:
+            payload["client_ip"] = client_ip
         try:
-            answer = client.post_json(INTROSPECT_PATH, {"token": token})
+            answer = identity_client().post_json(INTROSPECT_PATH, payload)
         except ServiceError as exc:
             logger.warning("identity service introspection failed: %s", type(exc).__name__)
             raise IdentityUnavailableError() from exc
@@ -240,6 +325,11 @@ class RemoteSessionAuthentication(BaseAuthentication):
             logger.warning("identity service introspection answered an unexpected body")
             raise IdentityUnavailableError()
         return data
+
+
+def identity_client() -> Any:
+    """The identity service's shared client (``IDENTITY_SERVICE_URL``, ``SERVICE_AUTH_TOKEN``)."""
+    return _identity_client(settings.IDENTITY_SERVICE_URL, settings.SERVICE_AUTH_TOKEN)
 
 
 @functools.lru_cache(maxsize=8)

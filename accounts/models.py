@@ -127,3 +127,21 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     def is_service(self) -> bool:
         """A local user is never a service (see ``accounts.authentication.ServicePrincipal``)."""
         return False
+
+
+class RevokedSession(models.Model):
+    """A session whose cached identity consumers must stop using (``accounts.revocation``).
+
+    An append-only feed, pruned a minute or so after the longest a consumer may cache an answer:
+    no soft delete, no UUID, just the order of events.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("revoked session")
+
+    def __str__(self) -> str:
+        return f"{self.token_hash[:12]}… at {self.created_at.isoformat()}"

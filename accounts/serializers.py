@@ -133,6 +133,29 @@ class IntrospectSerializer(serializers.Serializer):
     """The introspection body: the session token a service asks about."""
 
     token = serializers.CharField(max_length=512, trim_whitespace=False)
+    client_ip = serializers.IPAddressField(required=False)
+
+
+class RevocationFeedQuerySerializer(serializers.Serializer):
+    """The revocation feed's query: the ``now`` of the reader's previous answer, if any."""
+
+    # Epoch seconds: up to the year 5138, well inside what datetime can hold.
+    since = serializers.FloatField(required=False, min_value=0, max_value=1e11)
+
+
+class RevokedSessionSerializer(serializers.Serializer):
+    """One revocation: its order and the SHA-256 of the session token (documentation only)."""
+
+    id = serializers.IntegerField()
+    token_hash = serializers.CharField()
+
+
+class RevocationFeedSerializer(serializers.Serializer):
+    """``/internal/v1/revocations`` (documentation only)."""
+
+    now = serializers.FloatField()
+    reset = serializers.BooleanField()
+    revoked = RevokedSessionSerializer(many=True)
 
 
 class UserListQuerySerializer(serializers.Serializer):

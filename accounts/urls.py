@@ -2,7 +2,7 @@
 
 - ``/api/v1/auth/…``: signup, login, logout, session, password reset (request/confirm), change
 - ``/api/v1/users/me``, ``/api/v1/users/<id>``, ``/api/v1/users``
-- ``/internal/v1/introspect``: for other services (service token only)
+- ``/internal/v1/introspect``, ``/internal/v1/revocations``: for other services (service token)
 """
 
 from django.urls import re_path
@@ -40,4 +40,5 @@ urlpatterns = [
     ),
     re_path(_API + r"users$", views.UserListView.as_view(), name="users-list"),
     re_path(r"^internal/v1/introspect$", views.IntrospectView.as_view(), name="introspect"),
+    re_path(r"^internal/v1/revocations$", views.RevocationFeedView.as_view(), name="revocations"),
 ]

@@ -14,9 +14,10 @@ from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import revocation, services
 from accounts.authentication import (
     ServiceTokenAuthentication,
     SessionTokenAuthentication,
@@ -37,6 +38,8 @@ from accounts.serializers import (
     PasswordResetSerializer,
     ProfileUpdateSerializer,
     ProviderTokenSerializer,
+    RevocationFeedQuerySerializer,
+    RevocationFeedSerializer,
     SessionSerializer,
     SignupResponseSerializer,
     SignupSerializer,
@@ -45,6 +48,7 @@ from accounts.serializers import (
     session_payload,
 )
 from apipatterns.pagination import PageNumberPagination
+from apipatterns.throttling import ScopedRateThrottle
 
 SIGNUP_ACCEPTED = "If this email can be used, the account is ready: log in to continue."
 RESET_SENT = "If an account uses this email, we sent it a link to reset the password."
@@ -227,11 +231,37 @@ class UserListView(generics.ListAPIView):
         return queryset.prefetch_related("groups")
 
 
+#: The ``introspect`` rate when ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` does not set one.
+DEFAULT_INTROSPECT_RATE = "600/min"
+
+
+class IntrospectRateThrottle(ScopedRateThrottle):
+    """The introspection quota: per calling service *and end client*, not per service.
+
+    A consumer sends the address of the client whose token it checks (``client_ip``); one client
+    sending made-up tokens then spends its own quota, never the one every other user of that
+    service shares. Without ``client_ip`` the calling service is the client. The rate is the
+    ``introspect`` scope (default ``DEFAULT_INTROSPECT_RATE``).
+    """
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, DEFAULT_INTROSPECT_RATE)
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        data = request.data if isinstance(request.data, dict) else {}
+        client = data.get("client_ip")
+        client = client if isinstance(client, str) and len(client) <= 45 else "-"
+        ident = f"{request.user.pk}:{client}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
 class IntrospectView(APIView):
-    """POST {token} (services only): is this session token live, and whose is it?"""
+    """POST {token, client_ip?} (services only): is this session token live, and whose is it?"""
 
     authentication_classes = [ServiceTokenAuthentication]
     permission_classes = [IsService]
+    throttle_classes = [IntrospectRateThrottle]
+    throttle_scope = "introspect"
 
     @extend_schema(request=IntrospectSerializer, responses={200: IntrospectResponseSerializer})
     def post(self, request: Request, **kwargs: Any) -> Response:
@@ -240,3 +270,22 @@ class IntrospectView(APIView):
         if session is None:
             return Response({"active": False, "user": None, "expires_at": None})
         return Response({"active": True, **session_payload(session)})
+
+
+class RevocationFeedView(APIView):
+    """GET ?since= (services only): sessions whose cached identity must go (accounts.revocation).
+
+    Consumers with process-local caches read it every few seconds; it is not throttled beyond
+    the service token (a fixed interval per consumer process bounds it).
+    """
+
+    authentication_classes = [ServiceTokenAuthentication]
+    permission_classes = [IsService]
+    throttle_classes: list[type] = []
+
+    @extend_schema(
+        parameters=[RevocationFeedQuerySerializer], responses={200: RevocationFeedSerializer}
+    )
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        query = _valid(RevocationFeedQuerySerializer, request.query_params)
+        return Response(revocation.feed(query.get("since")))

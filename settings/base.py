@@ -156,6 +156,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON_RATE", default="120/min"),
         "user": env.str("API_THROTTLE_USER_RATE", default="1200/min"),
+        # Failed session-token checks per client address on a consumer, counted before the
+        # identity service is asked (accounts.authentication.FailedAuthenticationBudget).
+        "auth_failure": env.str("API_THROTTLE_AUTH_FAILURE_RATE", default="30/min"),
+        # Introspections per calling service and end client, on the identity service.
+        "introspect": env.str("API_THROTTLE_INTROSPECT_RATE", default="600/min"),
     },
     # Proxies in front of the service: 0 = trust REMOTE_ADDR only (X-Forwarded-For is spoofable).
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
@@ -247,6 +252,17 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 ACCEPTED_SERVICE_TOKENS = env.dict("ACCEPTED_SERVICE_TOKENS", default={})
 IDENTITY_SERVICE_URL = env.str("IDENTITY_SERVICE_URL", default="http://127.0.0.1:8001")
 IDENTITY_CACHE_TTL = env.int("IDENTITY_CACHE_TTL", default=30)
+# Cache alias of introspection answers and revocation markers; blank: "identity" when CACHES has
+# one (the services share it: one Redis key prefix), else "default". See accounts.revocation.
+IDENTITY_CACHE_ALIAS = env.str("IDENTITY_CACHE_ALIAS", default="") or None
+# Seconds between reads of the user service's revocation feed per consumer process, which is also
+# the revocation bound; blank: 2 with a local-memory identity cache, 0 (off: the user service
+# writes revocations into the shared cache, refused at once) with Redis.
+IDENTITY_REVOCATION_POLL_INTERVAL = (
+    env.float("IDENTITY_REVOCATION_POLL_INTERVAL")
+    if env.str("IDENTITY_REVOCATION_POLL_INTERVAL", default="")
+    else None
+)
 # Social login (allauth.socialaccount): a provider is switched on when its client ID and secret
 # are both set. Social logins never attach to an existing account just because the email matches.
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False

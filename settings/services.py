@@ -37,17 +37,22 @@ def service_database(slug: str) -> dict[str, dict[str, Any]]:
 
 
 def service_caches(service_name: str) -> dict[str, dict[str, Any]]:
-    """``CACHES`` from ``CACHE_URL``, with keys prefixed by the service name.
+    """``CACHES`` from ``CACHE_URL``: ``default`` prefixed by the service name, ``identity`` shared.
 
-    The services may share one Redis database; the prefix keeps their keys (throttle counters,
-    cached introspections) apart.
+    The services may share one Redis database; the prefix keeps their own keys (throttle
+    counters) apart. ``identity`` (cached introspections and revocation markers, see
+    ``accounts.revocation``) has one prefix for all services, so the user service's revocations
+    reach every consumer through it.
     """
     config: dict[str, Any] = env.cache_url_config(
         env.str("CACHE_URL", default="") or "locmemcache://"
     )
+    identity = {**config, "KEY_PREFIX": "identity"}
+    if config.get("BACKEND", "").endswith("LocMemCache"):
+        identity["LOCATION"] = "identity"
     config.setdefault("KEY_PREFIX", service_name)
     # Redis outages degrade instead of raising: shared_core/cache.py.
-    return {"default": fail_safe(config)}
+    return {"default": fail_safe(config), "identity": fail_safe(identity)}
 
 
 def consumer_rest_framework(rest_framework: dict[str, Any]) -> dict[str, Any]:

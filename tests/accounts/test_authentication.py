@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIRequestFactory
+from werkzeug import Response
 
-from accounts import services
+from accounts import revocation, services
 from accounts.authentication import (
     RemoteSessionAuthentication,
     ServiceTokenAuthentication,
@@ -40,14 +41,27 @@ def identity(settings, httpserver):
     settings.IDENTITY_SERVICE_URL = httpserver.url_for("/")
     settings.SERVICE_AUTH_TOKEN = SERVICE_TOKEN
 
+    revocation.feed_reader.forget()
+
     def answer(body, status=200):
         httpserver.clear()
         httpserver.expect_request("/internal/v1/introspect", method="POST").respond_with_data(
             json.dumps(body), status=status, content_type="application/json"
         )
+        httpserver.expect_request(f"/{revocation.FEED_PATH}", method="GET").respond_with_handler(
+            lambda request: Response(
+                json.dumps({"data": {"now": time.time(), "reset": False, "revoked": []}}),
+                content_type="application/json",
+            )
+        )
         return httpserver
 
     return answer
+
+
+def introspections(server) -> int:
+    """How many introspection calls the scripted identity service received."""
+    return sum(1 for request, _ in server.log if request.path == "/internal/v1/introspect")
 
 
 def active(expires_in=600, roles=("customer",)):
@@ -175,12 +189,12 @@ def test_only_active_answers_are_cached(api, identity):
     server = identity(active())
     for _ in range(3):
         assert api.get("/remote/whoami", **auth("a" * 32)).status_code == 200
-    assert len(server.log) == 1
+    assert introspections(server) == 1
 
     server = identity({"data": {"active": False, "user": None, "expires_at": None}})
     for _ in range(2):
         assert api.get("/remote/whoami", **auth("b" * 32)).status_code == 401
-    assert len(server.log) == 2
+    assert introspections(server) == 2
 
 
 def test_cache_ttl_is_capped_by_the_setting_and_the_session_deadline(settings):
@@ -200,7 +214,7 @@ def test_cached_answer_expires_with_the_ttl(api, identity, settings):
     api.get("/remote/whoami", **auth("c" * 32))
     time.sleep(1.1)
     api.get("/remote/whoami", **auth("c" * 32))
-    assert len(server.log) == 2
+    assert introspections(server) == 2
 
 
 def test_cache_keys_do_not_hold_the_token():
@@ -240,3 +254,58 @@ def test_remote_roles_drive_has_role(api, identity):
     assert api.get("/remote/agents", **auth("f" * 32)).status_code == 403
     identity(active(roles=("agent",)))
     assert api.get("/remote/agents", **auth("g" * 32)).status_code == 200
+
+
+# --- RemoteSessionAuthentication: the failed-authentication budget ---------------------------
+@pytest.fixture
+def budget_of_three(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}),
+            "auth_failure": "3/min",
+        },
+    }
+
+
+@needs_http_client
+def test_made_up_tokens_get_401s_then_429s_without_asking_the_identity_service(
+    api, identity, budget_of_three
+):
+    server = identity({"data": {"active": False, "user": None, "expires_at": None}})
+    statuses = [api.get("/remote/whoami", **auth(f"{n:032d}")).status_code for n in range(6)]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    assert introspections(server) == 3
+    throttled = api.get("/remote/whoami", **auth("9" * 32))
+    assert throttled["Content-Type"].startswith("application/problem+json")
+    assert throttled.json()["code"] == "throttled"
+    assert 1 <= int(throttled["Retry-After"]) <= 60
+    # Another client address has its own budget.
+    other = api.get("/remote/whoami", REMOTE_ADDR="10.0.0.9", **auth("8" * 32))
+    assert other.status_code == 401
+
+
+@needs_http_client
+def test_live_tokens_give_their_budget_back(api, identity, budget_of_three):
+    server = identity(active())
+    for n in range(6):
+        assert api.get("/remote/whoami", **auth(f"{n:032d}")).status_code == 200
+    assert introspections(server) == 6
+
+
+@needs_http_client
+@pytest.mark.parametrize("token", ["UPPER" * 7, "has space in it 1234", "x" * 600, "short"])
+def test_tokens_that_cannot_be_session_keys_are_refused_without_introspection(api, identity, token):
+    server = identity(active())
+    response = api.get("/remote/whoami", **auth(token))
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_session"
+    assert introspections(server) == 0
+
+
+@needs_http_client
+def test_the_client_address_goes_along_with_the_introspection(api, identity):
+    server = identity(active())
+    api.get("/remote/whoami", REMOTE_ADDR="203.0.113.7", **auth("h" * 32))
+    (request, _), *_ = [entry for entry in server.log if entry[0].path.endswith("introspect")]
+    assert json.loads(request.data) == {"token": "h" * 32, "client_ip": "203.0.113.7"}

@@ -148,3 +148,22 @@ def test_password_reset_requests_are_rate_limited_per_email(api, user):
         for _ in range(6)
     ]
     assert statuses == [202] * 5 + [429]
+
+
+def test_the_introspection_quota_is_per_end_client_not_per_calling_service(api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}),
+            "introspect": "2/min",
+            "user": "1/min",  # the per-caller rate does not apply to introspection
+        },
+    }
+
+    def introspect(client_ip):
+        body = {"token": "z" * 32, "client_ip": client_ip}
+        return api.post("/internal/v1/introspect", body, format="json", **service_auth())
+
+    assert [introspect("198.51.100.1").status_code for _ in range(3)] == [200, 200, 429]
+    assert introspect("198.51.100.2").status_code == 200
+    assert introspect("not-an-address").status_code == 400

@@ -45,6 +45,18 @@ def test_service_caches_prefix_keys_with_the_service_name(monkeypatch):
     assert config["KEY_PREFIX"] == "file-service"
 
 
+def test_every_service_shares_one_identity_cache_for_introspections_and_revocations(monkeypatch):
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/3")
+    identities = [service_caches(name)["identity"] for name in ("user-service", "file-service")]
+    assert identities[0] == identities[1]
+    assert identities[0]["BACKEND"] == "shared_core.cache.FailSafeRedisCache"
+    assert identities[0]["KEY_PREFIX"] == "identity"
+    monkeypatch.setenv("CACHE_URL", "")
+    local = service_caches("file-service")
+    assert local["identity"]["BACKEND"].endswith("LocMemCache")
+    assert local["identity"]["LOCATION"] != local["default"].get("LOCATION")
+
+
 @pytest.mark.parametrize(("name", "module"), SERVICE_SETTINGS.items())
 def test_each_service_has_its_own_name_database_and_urls(name, module, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}

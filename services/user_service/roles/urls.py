@@ -13,4 +13,14 @@ urlpatterns = [
         views.UserRoleView.as_view(),
         name="user-role",
     ),
+    path(
+        "api/v1/users/<uuid:user_id>/deactivate",
+        views.UserDeactivateView.as_view(),
+        name="user-deactivate",
+    ),
+    path(
+        "api/v1/users/<uuid:user_id>/activate",
+        views.UserActivateView.as_view(),
+        name="user-activate",
+    ),
 ]

@@ -56,3 +56,23 @@ def test_only_admins_grant_roles():
     assert response.status_code == 403
     assert "admin" not in roles_of(user)
     assert APIClient().post(f"/api/v1/users/{user.pk}/roles", {"role": "admin"}).status_code == 401
+
+
+def test_an_admin_deactivates_an_account_which_ends_its_sessions_and_activates_it_again():
+    from accounts import services
+
+    call_command("seed_demo")
+    admin = get_user_model().objects.get(email="admin@example.com")
+    user = create_user("leaving@example.com", "Sturdy-Password-123", {})
+    token = services.login(user.email, "Sturdy-Password-123").token
+    path = f"/api/v1/users/{user.pk}"
+    response = as_user(admin).post(f"{path}/deactivate")
+    assert response.status_code == 200, response.content
+    assert response.json()["data"] == {"id": str(user.pk), "is_active": False}
+    assert services.verify_session(token) is None
+    user.refresh_from_db()
+    assert not user.is_active
+    assert as_user(admin).post(f"{path}/activate").json()["data"]["is_active"] is True
+    assert services.login(user.email, "Sturdy-Password-123").token
+    assert as_user(user).post(f"{path}/deactivate").status_code == 403
+    assert as_user(admin).post(f"/api/v1/users/{admin.pk}/deactivate").status_code == 403
