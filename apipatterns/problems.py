@@ -68,6 +68,19 @@ STATUS_DETAILS: dict[int, Any] = {
 }
 
 
+def status_code(status: int) -> str:
+    """The ``code`` of a problem that brings none: :data:`STATUS_CODES`, else the status phrase in
+    snake case (418 ``im_a_teapot``), else ``bad_request`` / ``internal_error`` by class."""
+    code = STATUS_CODES.get(status)
+    if code:
+        return code
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "internal_error" if status >= 500 else "bad_request"
+    return re.sub(r"[^a-z0-9]+", "_", phrase.lower().replace("'", "")).strip("_")
+
+
 def status_title(status: int) -> str:
     """The RFC 9457 ``title``: the status phrase (``about:blank`` semantics)."""
     try:
@@ -171,7 +184,7 @@ def build_problem(
     **extra: Any,
 ) -> dict[str, Any]:
     """Return the problem details dict (messages forced to ``str``; ``request_id`` filled in)."""
-    code = code or STATUS_CODES.get(status) or ("internal_error" if status >= 500 else "error")
+    code = code or status_code(status)
     if detail is None:
         detail = STATUS_DETAILS.get(status) or status_title(status)
     body: dict[str, Any] = {
