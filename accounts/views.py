@@ -45,6 +45,7 @@ from accounts.serializers import (
     session_payload,
 )
 from apipatterns.pagination import PageNumberPagination
+from apipatterns.query import validate_query
 
 SIGNUP_ACCEPTED = "If this email can be used, the account is ready: log in to continue."
 RESET_SENT = "If an account uses this email, we sent it a link to reset the password."
@@ -218,7 +219,7 @@ class UserListView(generics.ListAPIView):
     pagination_class = PageNumberPagination
 
     def get_queryset(self) -> QuerySet[User]:
-        filters = _valid(UserListQuerySerializer, self.request.query_params)
+        filters = validate_query(UserListQuerySerializer, self.request.query_params)
         queryset = User.objects.order_by("created_at", "id")
         if filters.get("email"):
             queryset = queryset.filter(email=normalize_email(filters["email"]))
