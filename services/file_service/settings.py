@@ -33,6 +33,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "files"))
 TICKET_SERVICE_URL = env.str("TICKET_SERVICE_URL", default="http://127.0.0.1:8002")
 # Largest accepted upload in bytes (10 MiB by default); larger ones are refused with a 413.
 FILE_UPLOAD_MAX_SIZE = env.int("FILE_UPLOAD_MAX_SIZE", default=10 * 1024 * 1024)
+# A chunked upload (no Content-Length) is read up to the upload limit plus room for the multipart
+# framing, then checked like any other (apipatterns.wsgi.ChunkedBodyMiddleware).
+API_MAX_CHUNKED_BODY_SIZE = FILE_UPLOAD_MAX_SIZE + 64 * 1024
 # Let the storage create directories and files with safe permissions (owner + group only).
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
