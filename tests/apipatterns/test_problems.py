@@ -120,9 +120,11 @@ def test_build_problem_has_every_member(settings):
     assert build_problem(409)["type"] == "https://docs.example.com/problems/conflict"
 
 
-def test_unknown_status_still_gets_a_code():
+def test_a_status_without_a_listed_code_never_gets_the_placeholder_error():
     assert build_problem(599)["code"] == "internal_error"
-    assert build_problem(418)["code"] == "error"
+    assert build_problem(499)["code"] == "bad_request"
+    assert build_problem(418)["code"] == "im_a_teapot"
+    assert build_problem(451)["code"] == "unavailable_for_legal_reasons"
 
 
 def test_problem_json_response():
