@@ -16,6 +16,7 @@ from accounts import services
 from accounts.authentication import (
     RemoteSessionAuthentication,
     ServiceTokenAuthentication,
+    _identity_client,
     match_service_token,
 )
 from accounts.roles import assign_role
@@ -131,10 +132,23 @@ def test_generate_service_token_prints_256_random_bits(capsys):
 
 
 # --- RemoteSessionAuthentication: the real identity service ---------------------------------
+@pytest.fixture
+def identity_live_server(live_server, settings):
+    """The live server as the identity service. Afterwards the identity client's pooled
+    keep-alive connection to it is closed, so the server's request thread ends now, while the
+    server shares the test database with it; left open, the thread ended at interpreter exit
+    and died closing a database connection it may no longer share ("Exception in thread …
+    process_request_thread" after a green run)."""
+    settings.IDENTITY_SERVICE_URL = live_server.url
+    yield live_server
+    _identity_client(settings.IDENTITY_SERVICE_URL, settings.SERVICE_AUTH_TOKEN).close()
+
+
 @needs_http_client
 @pytest.mark.django_db(transaction=True)
-def test_remote_authentication_against_the_real_identity_service(api, live_server, settings):
-    settings.IDENTITY_SERVICE_URL = live_server.url
+def test_remote_authentication_against_the_real_identity_service(
+    api, identity_live_server, settings
+):
     settings.SERVICE_AUTH_TOKEN = SERVICE_TOKEN
     settings.IDENTITY_CACHE_TTL = 0  # every request asks the identity service
     user = services.create_user("ann@example.com", PASSWORD)
@@ -159,8 +173,9 @@ def test_remote_authentication_against_the_real_identity_service(api, live_serve
 
 @needs_http_client
 @pytest.mark.django_db(transaction=True)
-def test_remote_authentication_with_a_wrong_service_token_fails_closed(api, live_server, settings):
-    settings.IDENTITY_SERVICE_URL = live_server.url
+def test_remote_authentication_with_a_wrong_service_token_fails_closed(
+    api, identity_live_server, settings
+):
     settings.SERVICE_AUTH_TOKEN = "not-accepted-by-the-identity-service"
     api.raise_request_exception = False  # a 503 is reported as a server error: not re-raised here
     services.create_user("ann@example.com", PASSWORD)
