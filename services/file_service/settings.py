@@ -10,7 +10,12 @@ from pathlib import Path
 
 from settings.base import *  # noqa: F403
 from settings.base import BASE_DIR, INSTALLED_APPS, LOG_FORMAT, LOG_LEVEL, REST_FRAMEWORK, env
-from settings.services import consumer_rest_framework, service_caches, service_database
+from settings.services import (
+    consumer_installed_apps,
+    consumer_rest_framework,
+    service_caches,
+    service_database,
+)
 from shared_core.logging_config import get_logging_config
 
 SERVICE_NAME = "file-service"
@@ -18,7 +23,8 @@ LOGGING = get_logging_config(SERVICE_NAME, LOG_LEVEL, LOG_FORMAT)
 DATABASES = service_database("file")
 CACHES = service_caches(SERVICE_NAME)
 
-INSTALLED_APPS = [*INSTALLED_APPS, "services.file_service.files"]
+# The admin shows this service's own models, not the user service's (users, sessions, ...).
+INSTALLED_APPS = consumer_installed_apps([*INSTALLED_APPS, "services.file_service.files"])
 
 ROOT_URLCONF = "services.file_service.urls"
 WSGI_APPLICATION = "services.file_service.wsgi.application"
