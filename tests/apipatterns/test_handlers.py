@@ -323,3 +323,13 @@ def test_authentication_failure_carries_www_authenticate(client):
     response = client.get("/drf/raises/auth")
     problem(response, 401, "authentication_failed")
     assert response["WWW-Authenticate"] == 'Basic realm="api"'
+
+
+def test_a_validation_error_with_999_items_lists_them_all(client):
+    body = problem(client.get("/drf/raises/many-items"), 400, "validation_error")
+    assert len(body["errors"]) == 999
+    assert body["errors"][998] == {
+        "code": "invalid",
+        "detail": "Some Error",
+        "pointer": "#/998/field",
+    }

@@ -191,6 +191,7 @@ RAISED_API_EXCEPTIONS = {
     "custom-503": lambda: ServiceUnavailable(),
     "teapot": lambda: Teapot(),
     "auth": lambda: exceptions.AuthenticationFailed(),
+    "many-items": lambda: exceptions.ValidationError([{"field": ["Some Error"]}] * 999),
 }
 
 
