@@ -365,6 +365,44 @@ def test_a_customer_never_sees_another_customers_ticket_or_file(customer, other_
     assert owner.get(FILE.name, f"/api/v1/files/{record['id']}/content").content == b"secret"
 
 
+def test_unsafe_methods_on_probes_and_the_schema_are_405_problems_with_allow(stack):
+    for spec in SERVICES:
+        base = stack.url(spec.name)
+        for method, path in [
+            ("POST", "/health"),
+            ("PUT", "/health"),
+            ("DELETE", "/health"),
+            ("POST", "/ready"),
+            ("POST", "/api/schema/"),
+        ]:
+            response = requests.request(method, f"{base}{path}", timeout=30)
+            body = problem(response, 405)
+            assert body["code"] == "method_not_allowed"
+            assert "GET" in response.headers["Allow"], (spec.name, method, path)
+
+
+def test_a_415_does_not_echo_the_content_type(customer):
+    client, _ = customer
+    evil = "text/<b>evil</b>"
+    response = client.post(
+        TICKET.name, "/api/v1/tickets", data=b"x", headers={"Content-Type": evil}
+    )
+    assert problem(response, 415)["code"] == "unsupported_media_type"
+    assert "<b>" not in response.text and "evil" not in response.text
+
+
+def test_a_download_revalidated_with_its_etag_is_a_304(customer):
+    client, _ = customer
+    ticket = create_ticket(client)
+    record = data(upload(client, ticket["id"], b"cache me", "c.txt"), 201)
+    path = f"/api/v1/files/{record['id']}/content"
+    etag = client.get(FILE.name, path).headers["ETag"]
+    assert etag == f'"{record["sha256"]}"'
+    revalidated = client.get(FILE.name, path, headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304
+    assert revalidated.content == b""
+
+
 def send_chunked(
     stack: Stack, service: str, path: str, body: bytes, headers: dict[str, str], size: int = 7000
 ) -> tuple[int, dict[str, str], bytes]:
