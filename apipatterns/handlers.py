@@ -165,6 +165,8 @@ def _api_exception_problem(exc: drf.APIException, headers: dict[str, str]) -> di
     status = exc.status_code
     if isinstance(exc.detail, list | dict):
         errors = flatten_errors(exc.detail)
+        for item in errors:  # items inherit the exception's code: DRF's placeholder says nothing
+            item["code"] = _own_code(item["code"]) or "invalid"
         code = _own_code(exc.default_code) or ("validation_error" if status == 400 else None)
         return build_problem(status, code, None, errors)
     detail = None if isinstance(exc, _ECHOING_EXCEPTIONS) else exc.detail

@@ -283,7 +283,7 @@ def test_api_exception_with_its_own_message_keeps_it_and_gets_the_status_code(cl
 
 def test_api_exception_with_a_dict_detail_has_items_and_a_documented_code(client):
     body = problem(client.get("/drf/raises/dict"), 500, "internal_error")
-    assert body["errors"] == [{"code": "error", "detail": "Bad name.", "pointer": "#/name"}]
+    assert body["errors"] == [{"code": "invalid", "detail": "Bad name.", "pointer": "#/name"}]
 
 
 def test_exception_with_a_list_detail_keeps_its_code_and_lists_the_messages(client):
