@@ -48,6 +48,7 @@ from accounts.serializers import (
     session_payload,
 )
 from apipatterns.pagination import PageNumberPagination
+from apipatterns.query import validate_query
 from apipatterns.throttling import ScopedRateThrottle
 
 SIGNUP_ACCEPTED = "If this email can be used, the account is ready: log in to continue."
@@ -222,7 +223,7 @@ class UserListView(generics.ListAPIView):
     pagination_class = PageNumberPagination
 
     def get_queryset(self) -> QuerySet[User]:
-        filters = _valid(UserListQuerySerializer, self.request.query_params)
+        filters = validate_query(UserListQuerySerializer, self.request.query_params)
         queryset = User.objects.order_by("created_at", "id")
         if filters.get("email"):
             queryset = queryset.filter(email=normalize_email(filters["email"]))

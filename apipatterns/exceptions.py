@@ -62,6 +62,14 @@ class InvalidParameter(APIError):
         )
         self.parameter = parameter
 
+    @classmethod
+    def merge(cls, problems: list[InvalidParameter]) -> InvalidParameter:
+        """One 400 listing the items of every invalid parameter (``page`` and ``per_page``)."""
+        merged = problems[0]
+        for other in problems[1:]:
+            merged.errors.extend(other.errors)
+        return merged
+
 
 class PayloadTooLarge(APIError):
     """413: the request body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""

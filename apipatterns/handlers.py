@@ -41,6 +41,7 @@ from apipatterns.problems import (
     build_problem,
     django_validation_items,
     flatten_errors,
+    status_title,
 )
 from shared_core import clients
 
@@ -91,14 +92,9 @@ def problem_for_exception(
         headers["Retry-After"] = str(wait)
         problem = build_problem(429, "throttled", exc.detail, retry_after=wait)
     elif isinstance(exc, drf.APIException):
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        code = exc.get_codes()
-        if isinstance(exc.detail, list | dict):
-            code = exc.default_code
-            problem = build_problem(exc.status_code, code, None, flatten_errors(exc.detail))
-        else:
-            problem = build_problem(exc.status_code, code, exc.detail)
+        problem = _api_exception_problem(exc, headers)
+        if exc.status_code >= 500:
+            _report(exc, request, exc.status_code)
     elif isinstance(exc, Http404 | ObjectDoesNotExist):
         # Their messages name models ("No Ticket matches the given query."): keep them out.
         problem = build_problem(404, "not_found")
@@ -126,7 +122,7 @@ def problem_for_exception(
         problem = _upstream_problem(exc, headers)
     else:
         problem = build_problem(500, "internal_error")
-        _report_unexpected(exc, request)
+        _report(exc, request, 500)
     if problem["status"] == 429 and "retry_after" not in problem:
         # Any 429 (an APIError subclass, a rate limit from another library) says when to retry.
         given = headers.get("Retry-After", "")
@@ -156,13 +152,48 @@ def _upstream_problem(exc: clients.ServiceError, headers: dict[str, str]) -> dic
     return build_problem(502, "upstream_error")
 
 
-def _report_unexpected(exc: BaseException, request: HttpRequest | None) -> None:
+def _api_exception_problem(exc: drf.APIException, headers: dict[str, str]) -> dict[str, Any]:
+    """A DRF ``APIException`` (not one of the kinds above): its status, a documented code.
+
+    DRF's base class has the code ``"error"``, which names nothing: an exception that brings no
+    code of its own gets the status's code (``internal_error`` for a bare ``APIException()``).
+    DRF details that quote the request (``Unsupported media type "…"``, ``Method "…" not
+    allowed``) are replaced by the status's generic detail.
+    """
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    status = exc.status_code
+    if isinstance(exc.detail, list | dict):
+        errors = flatten_errors(exc.detail)
+        for item in errors:  # items inherit the exception's code: DRF's placeholder says nothing
+            item["code"] = _own_code(item["code"]) or "invalid"
+        code = _own_code(exc.default_code) or ("validation_error" if status == 400 else None)
+        return build_problem(status, code, None, errors)
+    detail = None if isinstance(exc, _ECHOING_EXCEPTIONS) else exc.detail
+    return build_problem(status, _own_code(exc.get_codes()), detail)
+
+
+#: DRF exceptions whose default detail quotes what the client sent.
+_ECHOING_EXCEPTIONS = (drf.UnsupportedMediaType, drf.MethodNotAllowed)
+
+
+def _own_code(code: Any) -> str | None:
+    """``code`` unless it is DRF's placeholder ``"error"`` (or not a string): ``None`` then."""
+    if not isinstance(code, str) or code == drf.APIException.default_code:
+        return None
+    return code
+
+
+def _report(exc: BaseException, request: HttpRequest | None, status: int) -> None:
+    """Log a server error with its traceback on ``django.request`` and send
+    ``got_request_exception``, as Django does for an exception it answers with a 500."""
     path = getattr(request, "path", "-")
     request_logger.error(
-        "Internal Server Error: %s",
+        "%s: %s",
+        status_title(status),
         path,
         exc_info=(type(exc), exc, exc.__traceback__),
-        extra={"status_code": 500, "request": request},
+        extra={"status_code": status, "request": request},
     )
     signals.got_request_exception.send(sender=None, request=request)
 

@@ -20,6 +20,7 @@ from django.utils.functional import empty
 
 from apipatterns.handlers import exception_response
 from apipatterns.problems import ProblemJSONResponse, build_problem
+from apipatterns.wsgi import is_chunked
 
 logger = logging.getLogger("apipatterns.requests")
 
@@ -38,6 +39,9 @@ class ProblemDetailsMiddleware:
 
     - ``process_exception``: exceptions raised by plain Django views (``Http404``,
       ``PermissionDenied``, ``ValidationError``, ``IntegrityError``, upstream errors, 500s).
+    - A request with a chunked body and no length (``Transfer-Encoding: chunked`` reaching Django
+      without :class:`apipatterns.wsgi.ChunkedBodyMiddleware`): 411 ``length_required``, since
+      Django would read its body as empty.
     - Error pages Django made itself (unknown URLs when no ``handler404`` is set, the default
       ``handler500`` after an exception in an inner middleware, ``HttpResponseNotAllowed``, CSRF
       failures): any 4xx/5xx HTML or text response is replaced by a problem with the same status
@@ -48,6 +52,9 @@ class ProblemDetailsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if "HTTP_TRANSFER_ENCODING" in request.META and is_chunked(request.META):
+            # Django would read this body as empty: refuse it rather than lose it.
+            return ProblemJSONResponse(build_problem(411))
         response = self.get_response(request)
         if (
             response.status_code >= 400

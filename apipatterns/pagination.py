@@ -3,8 +3,9 @@
 - Bad values (``page=abc|0|-1``, ``per_page=0|-5|abc``, a bad ``cursor``) are 400
   ``validation_error`` naming the parameter; ``per_page`` above the maximum is clamped and the
   meta says so (``"per_page": 100, "per_page_clamped": true``).
-- A page past the end is a 200 with empty ``data`` (no query is made for it); a page number of
-  more than 18 digits is a 400 (``out_of_range``).
+- A page past the end is a 200 with empty ``data`` (no query is made for it) whose ``previous``
+  link is the last page (without ``COUNT(*)`` the last page is unknown: ``page - 1``); a page
+  number of more than 18 digits is a 400 (``out_of_range``). Every bad parameter is named.
 - ``PageNumberPagination`` runs one ``COUNT(*)`` and one ``SELECT``; ``NoCountPageNumberPagination``
   (or ``count=False``) skips the count, fetches one extra row to know ``has_next``, and reports
   ``total``/``total_pages`` as ``null``.
@@ -91,8 +92,7 @@ def paginate(
     (first page, default size). Bad values raise :class:`InvalidParameter` (a 400 naming the
     parameter). ``count=False`` skips ``COUNT(*)``.
     """
-    page_number = parse_positive_int(page, "page") or 1
-    size, clamped = resolve_per_page(per_page)
+    page_number, size, clamped = _page_and_size(page, per_page)
     offset = (page_number - 1) * size
     meta: dict[str, Any] = {
         "page": page_number,
@@ -117,6 +117,23 @@ def paginate(
     items = list(query[offset : offset + size + 1])
     meta["has_next"] = len(items) > size
     return items[:size], meta
+
+
+def _page_and_size(page: Any, per_page: Any) -> tuple[int, int, bool]:
+    """Parse both parameters; when both are bad, the 400 names both."""
+    invalid: list[InvalidParameter] = []
+    page_number, size, clamped = 1, 0, False
+    try:
+        page_number = parse_positive_int(page, "page") or 1
+    except InvalidParameter as exc:
+        invalid.append(exc)
+    try:
+        size, clamped = resolve_per_page(per_page)
+    except InvalidParameter as exc:
+        invalid.append(exc)
+    if invalid:
+        raise InvalidParameter.merge(invalid)
+    return page_number, size, clamped
 
 
 def _is_queryset(query: Any) -> bool:
@@ -202,12 +219,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
         meta["next"] = (
             replace_query_param(url, self.page_query_param, page + 1) if meta["has_next"] else None
         )
-        if page <= 1:
+        previous = page - 1
+        if meta["total_pages"] is not None and page > max(meta["total_pages"], 1):
+            # Past the end: "previous" is the last page that exists, not page - 1.
+            previous = max(meta["total_pages"], 1)
+        if previous < 1:
             meta["previous"] = None
-        elif page == 2:
+        elif previous == 1:
             meta["previous"] = remove_query_param(url, self.page_query_param)
         else:
-            meta["previous"] = replace_query_param(url, self.page_query_param, page - 1)
+            meta["previous"] = replace_query_param(url, self.page_query_param, previous)
         if meta["per_page_clamped"]:
             # Links carry the size the client actually gets.
             for key in ("next", "previous"):
@@ -244,9 +265,18 @@ class CursorPagination(pagination.CursorPagination):
     cursor_query_param = "cursor"
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
-        size, self.per_page_clamped = resolve_per_page(
-            request.query_params.get(self.page_size_query_param)
-        )
+        try:
+            size, self.per_page_clamped = resolve_per_page(
+                request.query_params.get(self.page_size_query_param)
+            )
+        except InvalidParameter as bad_size:
+            # Name a bad cursor too, in the same answer.
+            invalid = [bad_size]
+            try:
+                self.decode_cursor(request)
+            except InvalidParameter as bad_cursor:
+                invalid.append(bad_cursor)
+            raise InvalidParameter.merge(invalid) from None
         self.page_size = size
         return super().paginate_queryset(queryset, request, view)
 

@@ -38,6 +38,7 @@ STATUS_CODES: dict[int, str] = {
     406: "not_acceptable",
     409: "conflict",
     410: "gone",
+    411: "length_required",
     412: "precondition_failed",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -58,6 +59,7 @@ STATUS_DETAILS: dict[int, Any] = {
     405: _("The method is not allowed for this resource."),
     406: _("The requested response format is not available."),
     409: _("The request conflicts with the current state of the resource."),
+    411: _("A request body needs a length: send it with a Content-Length header."),
     413: _("The request body is too large."),
     415: _("The request body's media type is not supported."),
     429: _("Too many requests."),
@@ -66,6 +68,19 @@ STATUS_DETAILS: dict[int, Any] = {
     503: _("An upstream service is unavailable."),
     504: _("An upstream service did not answer in time."),
 }
+
+
+def status_code(status: int) -> str:
+    """The ``code`` of a problem that brings none: :data:`STATUS_CODES`, else the status phrase in
+    snake case (418 ``im_a_teapot``), else ``bad_request`` / ``internal_error`` by class."""
+    code = STATUS_CODES.get(status)
+    if code:
+        return code
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "internal_error" if status >= 500 else "bad_request"
+    return re.sub(r"[^a-z0-9]+", "_", phrase.lower().replace("'", "")).strip("_")
 
 
 def status_title(status: int) -> str:
@@ -171,7 +186,7 @@ def build_problem(
     **extra: Any,
 ) -> dict[str, Any]:
     """Return the problem details dict (messages forced to ``str``; ``request_id`` filled in)."""
-    code = code or STATUS_CODES.get(status) or ("internal_error" if status >= 500 else "error")
+    code = code or status_code(status)
     if detail is None:
         detail = STATUS_DETAILS.get(status) or status_title(status)
     body: dict[str, Any] = {

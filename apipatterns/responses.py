@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apipatterns.problems import PROBLEM_CONTENT_TYPE, build_problem
@@ -27,7 +28,11 @@ def _standalone(response: Response) -> Response:
 
 
 class ProblemResponse(Response):
-    """A DRF ``Response`` carrying an RFC 9457 problem (``application/problem+json``)."""
+    """A DRF ``Response`` carrying an RFC 9457 problem (``application/problem+json``).
+
+    The body is JSON whatever renderer the view negotiated: a view that renders YAML, CSV or
+    HTML (the OpenAPI schema view, a browsable API) still sends its errors as problem+json.
+    """
 
     is_problem = True
 
@@ -36,6 +41,12 @@ class ProblemResponse(Response):
             problem, status=problem["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE
         )
         _standalone(self)
+
+    @property
+    def rendered_content(self) -> bytes:
+        if not isinstance(getattr(self, "accepted_renderer", None), JSONRenderer):
+            _standalone(self)
+        return super().rendered_content
 
 
 def success_response(

@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
+from django.views.decorators.csrf import csrf_exempt
 from health_check.base import HealthCheck
 from health_check.views import HealthCheckView, MediaType
 
@@ -109,6 +110,15 @@ class HealthView(HealthCheckView):
 
     checks: Iterable[Any] = ()
     timeout: float | None = None
+    # Probes only read: any other method is a 405 with ``Allow`` (problem+json, through
+    # apipatterns' middleware), never a CSRF 403.
+    http_method_names = ["get", "head", "options"]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Callable[..., Any]:
+        """The view, exempt from CSRF: it changes nothing, so an unsafe method is refused by
+        method (405), not by the CSRF check that would run first (403)."""
+        return csrf_exempt(super().as_view(**initkwargs))
 
     def get_timeout(self) -> datetime.timedelta:
         """The timeout given to each check that does not set its own."""

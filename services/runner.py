@@ -16,11 +16,17 @@ switch to PostgreSQL and Redis:
 
 The :class:`Stack` class is the same runner as an API; the end-to-end tests use it to start the
 stack on free ports and to stop and restart one service.
+
+Only one stack runs per data directory and set of ports: a second runner finds the first one's
+lock (``<data dir>/runner.lock``) or a port in use, says so and exits before it migrates or
+starts anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -83,6 +89,8 @@ SERVICES_BY_NAME = {spec.name: spec for spec in SERVICES}
 
 #: Seconds the services have to answer on /health after they are spawned.
 START_TIMEOUT = 90.0
+#: The file in the data directory a running stack holds locked (it names the runner's PID).
+LOCK_FILE = "runner.lock"
 
 
 class StackError(RuntimeError):
@@ -155,6 +163,7 @@ class Stack:
         self.log_dir = Path(log_dir).resolve() if log_dir else None
         self.output = output if output is not None else sys.stdout
         self.threads = threads
+        self._lock: IO[str] | None = None
         self._processes: dict[str, subprocess.Popen[str]] = {}
         self._pumps: dict[str, threading.Thread] = {}
         self._output_lock = threading.Lock()
@@ -168,6 +177,11 @@ class Stack:
     def url(self, name: str) -> str:
         """Base URL of a service, e.g. ``http://127.0.0.1:8002``."""
         return f"http://{self.host}:{self.ports[name]}"
+
+    def static_root(self, spec: ServiceSpec) -> Path:
+        """Where ``collectstatic`` puts the service's static files (the admin's CSS and JS),
+        which WhiteNoise serves at ``/static/``, as in the container image."""
+        return self.data_dir / "static" / spec.slug
 
     def database_url(self, spec: ServiceSpec) -> str:
         """The service's own database: explicit, derived from ``DATABASE_URL``, or SQLite."""
@@ -190,6 +204,7 @@ class Stack:
                 "HOST": self.host,
                 "PORT": str(self.ports[spec.name]),
                 "DATABASE_URL": self.database_url(spec),
+                "STATIC_ROOT": str(self.static_root(spec)),
                 "IDENTITY_SERVICE_URL": self.url(USER.name),
                 "TICKET_SERVICE_URL": self.url(TICKET.name),
                 "PYTHONUNBUFFERED": "1",
@@ -237,8 +252,69 @@ class Stack:
             )
         return result.stdout
 
+    # --- one stack per data directory and set of ports ---------------------------------------
+    def claim(self) -> None:
+        """Make sure no other stack runs here, before anything is touched.
+
+        Takes an exclusive lock on ``<data dir>/runner.lock`` (held until :meth:`release`), then
+        checks that every port is free. Raises :class:`StackError` saying which stack or port is
+        in the way; nothing is migrated, collected or started then.
+        """
+        if self._lock is not None:
+            return
+        created = not self.data_dir.exists()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = (self.data_dir / LOCK_FILE).open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            pid = lock.read().strip() or "unknown"
+            lock.close()
+            raise StackError(
+                f"The demo stack is already running (runner PID {pid}) with its data in "
+                f"{self.data_dir}. Stop it first (Ctrl-C where it runs), or start this one with "
+                "another --data-dir and other ports. Nothing was changed."
+            ) from None
+        try:
+            self._check_ports_free()
+        except StackError:
+            lock.close()
+            if created:  # leave no trace of this attempt
+                (self.data_dir / LOCK_FILE).unlink()
+                self.data_dir.rmdir()
+            raise
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        self._lock = lock
+
+    def _check_ports_free(self) -> None:
+        for spec in SERVICES:
+            port = self.ports[spec.name]
+            with socket.socket() as sock:
+                # As gunicorn binds: a port left in TIME_WAIT by a stopped stack counts as free.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((self.host, port))
+                except OSError:
+                    raise StackError(
+                        f"Port {port} ({spec.name}) on {self.host} is already in use: is the "
+                        f"demo stack already running? Stop it, or choose another port "
+                        f"(--{spec.slug}-port). Nothing was changed."
+                    ) from None
+
+    def release(self) -> None:
+        """Give up the data directory's lock (after :meth:`stop`)."""
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                self._lock.close()
+            self._lock = None
+
     def prepare(self, *, seed: bool = True) -> None:
-        """Create missing PostgreSQL databases, migrate every service, seed the demo users."""
+        """Create missing PostgreSQL databases, migrate every service and collect its static
+        files, seed the demo users."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -252,6 +328,7 @@ class Stack:
         def migrate(spec: ServiceSpec) -> None:
             try:
                 self._manage(spec, "migrate", "--noinput")
+                self._manage(spec, "collectstatic", "--noinput")
             except BaseException as exc:  # reported below, in the main thread
                 errors.append(exc)
 
@@ -392,13 +469,16 @@ class Stack:
 
     @contextmanager
     def running_stack(self, *, seed: bool = True) -> Iterator[Stack]:
-        """Prepare and start the stack; stop every service on the way out."""
+        """Claim the data directory and ports, prepare and start the stack; stop every service
+        on the way out."""
+        self.claim()
         try:
             self.prepare(seed=seed)
             self.start()
             yield self
         finally:
             self.stop()
+            self.release()
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -441,6 +521,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     status = 0
     try:
+        stack.claim()
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    try:
         print("Migrating the three databases…", flush=True)
         stack.prepare(seed=not args.no_seed)
         if stopping.is_set():
@@ -471,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         print("Stopping the services…", flush=True)
         stack.stop()
+        stack.release()
         print("Stopped.", flush=True)
     return status
 

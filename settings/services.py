@@ -69,3 +69,12 @@ def consumer_rest_framework(rest_framework: dict[str, Any]) -> dict[str, Any]:
         ],
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     }
+
+
+def consumer_installed_apps(installed_apps: list[str]) -> list[str]:
+    """``INSTALLED_APPS`` of a service that is not the identity owner: the admin without the
+    user service's models (users, roles, sessions, social accounts; ``accounts.admin_site``)."""
+    return [
+        "accounts.admin_site.ConsumerAdminConfig" if app == "django.contrib.admin" else app
+        for app in installed_apps
+    ]

@@ -7,6 +7,8 @@ import logging
 import logging.config
 import os
 import socket
+import threading
+import traceback
 from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
@@ -41,6 +43,59 @@ def require_service(name: str, url: str) -> str:
 
 def _default_database_is_postgresql() -> bool:
     return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+# --- A thread that dies with an exception fails the run ---------------------------------------
+#: "Exception in thread …" reports recorded by the hook below, in order.
+THREAD_EXCEPTIONS: list[str] = []
+_reported_thread_exceptions = 0
+_outside_tests: list[str] = []
+
+
+def _recording_excepthook(
+    previous: Callable[[threading.ExceptHookArgs], object],
+) -> Callable[[threading.ExceptHookArgs], None]:
+    def hook(args: threading.ExceptHookArgs) -> None:
+        name = args.thread.name if args.thread is not None else "<unknown>"
+        formatted = traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)
+        THREAD_EXCEPTIONS.append(f"Exception in thread {name}:\n{''.join(formatted)}")
+        previous(args)
+
+    return hook
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Record every exception a thread dies with (server threads, pools, helpers), on top of
+    whatever hook is there (pytest's own, which only warns)."""
+    threading.excepthook = _recording_excepthook(threading.excepthook)
+
+
+def _unreported_thread_exceptions() -> list[str]:
+    global _reported_thread_exceptions
+    new = THREAD_EXCEPTIONS[_reported_thread_exceptions:]
+    _reported_thread_exceptions = len(THREAD_EXCEPTIONS)
+    return new
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_dies() -> Iterator[None]:
+    """Fail the test during which a thread raised."""
+    _outside_tests.extend(_unreported_thread_exceptions())  # between tests: the session's
+    yield
+    died = _unreported_thread_exceptions()
+    if died:
+        pytest.fail("a thread raised during this test:\n" + "\n".join(died), pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a thread raised outside any test (collection, fixtures' teardown)."""
+    died = _outside_tests + _unreported_thread_exceptions()
+    if died:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("A thread raised outside the tests:\n" + "\n".join(died), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

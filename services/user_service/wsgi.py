@@ -7,6 +7,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from apipatterns.wsgi import ChunkedBodyMiddleware
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services.user_service.settings")
 
-application = get_wsgi_application()
+# Chunked request bodies reach the views whole (or get a 413), never empty.
+application = ChunkedBodyMiddleware(get_wsgi_application())

@@ -118,6 +118,21 @@ def test_user_list_is_paginated_and_filters_by_email_and_role(api, user, other_u
     assert bad.status_code == 400
 
 
+def test_user_list_query_errors_name_the_parameter_not_a_body_pointer(api, user):
+    response = api.get("/api/v1/users", {"role": "wizard", "email": "x" * 300}, **service_auth())
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert sorted(item["parameter"] for item in body["errors"]) == ["email", "role"]
+    assert not any("pointer" in item for item in body["errors"])
+
+
+def test_user_list_names_every_bad_page_parameter(api, user):
+    response = api.get("/api/v1/users", {"page": "abc", "per_page": "-5"}, **service_auth())
+    assert response.status_code == 400
+    assert [e["parameter"] for e in response.json()["errors"]] == ["page", "per_page"]
+
+
 def test_unknown_user_id_is_404(api, admin_user):
     admin = login_token(api, "root@example.com")
     response = api.get("/api/v1/users/00000000000000000000000000000000", **auth(admin))

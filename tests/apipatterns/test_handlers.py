@@ -252,3 +252,84 @@ def test_database_unavailable_is_a_503_the_client_may_retry(caplog):
         assert "refused" not in problem["detail"] and "closed" not in problem["detail"]
         assert headers["Retry-After"] == str(DATABASE_RETRY_AFTER)
     assert "Database unavailable" in caplog.text
+
+
+# --- DRF APIExceptions that bring no documented code (drf-standardized-errors' scenarios) ----
+
+
+@pytest.fixture
+def signals_sent():
+    received = []
+
+    def receiver(sender, request, **kwargs):
+        received.append(request.path)
+
+    got_request_exception.connect(receiver)
+    yield received
+    got_request_exception.disconnect(receiver)
+
+
+def test_bare_api_exception_is_a_500_internal_error_that_is_reported(client, signals_sent):
+    response = client.get("/drf/raises/bare")
+    body = problem(response, 500, "internal_error")
+    assert body["errors"] == []
+    assert signals_sent == ["/drf/raises/bare"]
+
+
+def test_api_exception_with_its_own_message_keeps_it_and_gets_the_status_code(client):
+    body = problem(client.get("/drf/raises/bare-message"), 500, "internal_error")
+    assert body["detail"] == "Something specific failed."
+
+
+def test_api_exception_with_a_dict_detail_has_items_and_a_documented_code(client):
+    body = problem(client.get("/drf/raises/dict"), 500, "internal_error")
+    assert body["errors"] == [{"code": "invalid", "detail": "Bad name.", "pointer": "#/name"}]
+
+
+def test_exception_with_a_list_detail_keeps_its_code_and_lists_the_messages(client):
+    body = problem(client.get("/drf/raises/list-403"), 403, "permission_denied")
+    assert [item["detail"] for item in body["errors"]] == ["one", "two"]
+
+
+def test_custom_5xx_exception_keeps_its_code_and_detail_and_is_reported(client, signals_sent):
+    body = problem(client.get("/drf/raises/custom-503"), 503, "service_unavailable")
+    assert body["detail"] == "Service temporarily unavailable, try again later."
+    assert signals_sent == ["/drf/raises/custom-503"]
+
+
+def test_5xx_api_exception_is_logged_with_its_traceback_and_request_id(client, log_output):
+    stream = log_output("json")
+    response = client.get("/drf/raises/custom-503", HTTP_X_REQUEST_ID="req-503-1")
+    problem(response, 503, "service_unavailable")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    errors = [r for r in records if r["logger"] == "django.request" and r["level"] == "ERROR"]
+    assert errors and errors[0]["request_id"] == "req-503-1"
+    assert "ServiceUnavailable" in errors[0]["exc_info"]
+    assert "Traceback" in errors[0]["exc_info"]
+
+
+def test_client_errors_send_no_request_exception_signal(client, signals_sent):
+    problem(client.get("/drf/raises/list-403"), 403, "permission_denied")
+    problem(client.get("/drf/raises/auth"), 401, "authentication_failed")
+    assert signals_sent == []
+
+
+def test_a_status_with_no_listed_code_gets_its_phrase_as_code(client):
+    body = problem(client.get("/drf/raises/teapot"), 418, "im_a_teapot")
+    assert body["detail"] == "No coffee here."
+
+
+def test_authentication_failure_carries_www_authenticate(client):
+    response = client.get("/drf/raises/auth")
+    problem(response, 401, "authentication_failed")
+    assert response["WWW-Authenticate"] == 'Basic realm="api"'
+
+
+def test_a_validation_error_with_999_items_lists_them_all(client):
+    body = problem(client.get("/drf/raises/many-items"), 400, "validation_error")
+    assert len(body["errors"]) == 999
+    assert body["errors"][998] == {
+        "code": "invalid",
+        "detail": "Some Error",
+        "pointer": "#/998/field",
+    }

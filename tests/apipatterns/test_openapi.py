@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from tests.apipatterns.conftest import problem
+
 pytestmark = [pytest.mark.urls("tests.apitest.urls"), pytest.mark.django_db]
 
 
@@ -84,3 +86,15 @@ def test_versioned_paths_are_listed(schema):
 
 def test_no_internal_marks_are_left(client):
     assert b"x-apipatterns" not in client.get("/api/schema/").content
+
+
+@pytest.mark.parametrize("accept", ["", "application/vnd.oai.openapi", "application/yaml"])
+def test_wrong_method_on_the_schema_is_a_json_problem_whatever_format_it_serves(client, accept):
+    # The schema view renders YAML; its errors are still problem+json, and the body is JSON.
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = client.post("/api/schema/", **headers)
+
+    body = problem(response, 405, "method_not_allowed")
+    assert response.content.startswith(b"{")
+    assert "GET" in response["Allow"]
+    assert "POST" not in body["detail"]

@@ -67,6 +67,35 @@ def test_bad_values_are_400_naming_the_parameter(client, query, parameter):
 
 
 @pytest.mark.parametrize("url", ["/drf/widgets", "/drf/widgets-nocount", "/plain/paginated"])
+def test_every_bad_parameter_is_named_not_only_the_first(client, url):
+    body = problem(client.get(f"{url}?page=abc&per_page=-5"), 400, "validation_error")
+    assert [e["parameter"] for e in body["errors"]] == ["page", "per_page"]
+
+
+def test_paginate_names_both_bad_parameters():
+    with pytest.raises(InvalidParameter) as raised:
+        paginate([], "x", "0")
+    assert [e["parameter"] for e in raised.value.errors] == ["page", "per_page"]
+
+
+def test_previous_of_a_page_past_the_end_is_the_last_page(client, widgets):
+    meta = envelope(client.get("/drf/widgets?page=99&per_page=20"))["meta"]["pagination"]
+    assert meta["total_pages"] == 3
+    assert meta["previous"] == "http://testserver/drf/widgets?page=3&per_page=20"
+    assert meta["next"] is None
+
+
+def test_previous_past_the_end_of_an_empty_list_is_the_first_page(client):
+    meta = envelope(client.get("/drf/widgets?page=5"))["meta"]["pagination"]
+    assert meta["previous"] == "http://testserver/drf/widgets"
+
+
+def test_previous_past_the_end_without_count_is_the_page_before(client, widgets):
+    meta = envelope(client.get("/drf/widgets-nocount?page=99"))["meta"]["pagination"]
+    assert meta["previous"] == "http://testserver/drf/widgets-nocount?page=98"
+
+
+@pytest.mark.parametrize("url", ["/drf/widgets", "/drf/widgets-nocount", "/plain/paginated"])
 def test_page_past_the_end_is_200_empty(client, widgets, url):
     body = envelope(client.get(f"{url}?page=999999999"))
     assert body["data"] == []
@@ -145,6 +174,13 @@ def test_cursor_per_page_is_validated_and_clamped(client, widgets, settings):
     assert meta["per_page"] == 5 and meta["per_page_clamped"] is True
     body = problem(client.get("/drf/widgets-cursor?per_page=0"), 400, "validation_error")
     assert body["errors"][0]["parameter"] == "per_page"
+
+
+def test_bad_cursor_and_bad_per_page_are_both_named(client, widgets):
+    body = problem(
+        client.get("/drf/widgets-cursor?cursor=garbage&per_page=x"), 400, "validation_error"
+    )
+    assert [e["parameter"] for e in body["errors"]] == ["per_page", "cursor"]
 
 
 # --- paginate() outside DRF views --------------------------------------------------------------

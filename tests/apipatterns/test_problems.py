@@ -66,6 +66,41 @@ def test_flatten_nested_lists_and_dicts():
     ]
 
 
+def test_flatten_a_top_level_list_serializer_points_into_each_item():
+    # drf-standardized-errors' list-serializer scenario: one entry per item, in order.
+    detail = [
+        {
+            "name": [ErrorDetail("This field is required.", code="required")],
+            "email": [ErrorDetail("Enter a valid email address.", code="invalid")],
+        },
+        {"email": [ErrorDetail("Enter a valid email address.", code="invalid")]},
+    ]
+    assert [(e["code"], e["pointer"]) for e in flatten_errors(detail)] == [
+        ("required", "#/0/name"),
+        ("invalid", "#/0/email"),
+        ("invalid", "#/1/email"),
+    ]
+
+
+def test_flatten_keeps_several_errors_of_one_field_in_order():
+    detail = {
+        "password": [
+            ErrorDetail("This password is too short.", code="password_too_short"),
+            ErrorDetail("The password is too similar.", code="password_too_similar"),
+        ]
+    }
+    assert [(e["code"], e["pointer"]) for e in flatten_errors(detail)] == [
+        ("password_too_short", "#/password"),
+        ("password_too_similar", "#/password"),
+    ]
+
+
+def test_flatten_keeps_an_empty_message():
+    assert flatten_errors({"some_field": [ErrorDetail("", code="invalid")]}) == [
+        {"code": "invalid", "detail": "", "pointer": "#/some_field"}
+    ]
+
+
 def test_flatten_plain_strings_get_code_invalid():
     assert flatten_errors({"a": ["oops"]}) == [
         {"code": "invalid", "detail": "oops", "pointer": "#/a"}
@@ -120,9 +155,11 @@ def test_build_problem_has_every_member(settings):
     assert build_problem(409)["type"] == "https://docs.example.com/problems/conflict"
 
 
-def test_unknown_status_still_gets_a_code():
+def test_a_status_without_a_listed_code_never_gets_the_placeholder_error():
     assert build_problem(599)["code"] == "internal_error"
-    assert build_problem(418)["code"] == "error"
+    assert build_problem(499)["code"] == "bad_request"
+    assert build_problem(418)["code"] == "im_a_teapot"
+    assert build_problem(451)["code"] == "unavailable_for_legal_reasons"
 
 
 def test_problem_json_response():

@@ -21,6 +21,7 @@ urlpatterns = [
     path("drf/boom-atomic-requests", views.BoomAtomicRequests.as_view()),
     path("drf/duplicate", views.DuplicateInAtomic.as_view()),
     path("drf/upstream/<str:kind>", views.Upstream.as_view()),
+    path("drf/raises/<str:kind>", views.RaisesAPIException.as_view()),
     path("drf/scoped-throttle", views.ScopedThrottled.as_view()),
     path("drf/unknown-wait-throttle", views.UnknownWaitThrottled.as_view()),
     path("drf/envelopes", views.Envelopes.as_view()),

@@ -6,7 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
-from rest_framework import generics, serializers, throttling
+from rest_framework import exceptions, generics, serializers, throttling
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -165,6 +166,40 @@ UPSTREAM_ERRORS = {
 class Upstream(APIView):
     def get(self, request, kind):
         raise UPSTREAM_ERRORS[kind]
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A third-party style 5xx exception with a code of its own (drf-standardized-errors)."""
+
+    status_code = 503
+    default_detail = "Service temporarily unavailable, try again later."
+    default_code = "service_unavailable"
+
+
+class Teapot(exceptions.APIException):
+    """A subclass that sets a status but no code."""
+
+    status_code = 418
+    default_detail = "No coffee here."
+
+
+RAISED_API_EXCEPTIONS = {
+    "bare": lambda: exceptions.APIException(),
+    "bare-message": lambda: exceptions.APIException("Something specific failed."),
+    "dict": lambda: exceptions.APIException({"name": ["Bad name."]}),
+    "list-403": lambda: exceptions.PermissionDenied(["one", "two"]),
+    "custom-503": lambda: ServiceUnavailable(),
+    "teapot": lambda: Teapot(),
+    "auth": lambda: exceptions.AuthenticationFailed(),
+    "many-items": lambda: exceptions.ValidationError([{"field": ["Some Error"]}] * 999),
+}
+
+
+class RaisesAPIException(APIView):
+    authentication_classes = [BasicAuthentication]  # so a 401 carries WWW-Authenticate
+
+    def get(self, request, kind):
+        raise RAISED_API_EXCEPTIONS[kind]()
 
 
 class ApiTestScopedThrottle(ScopedRateThrottle):

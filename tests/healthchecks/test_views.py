@@ -15,7 +15,7 @@ import time
 import pytest
 from asgiref.sync import async_to_sync
 from django.db import connections
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 
@@ -48,6 +48,22 @@ def test_health_is_200_json_and_touches_no_database(client):
 
 def test_health_answers_head_for_probes_that_use_it(client):
     assert client.head("/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", "/health"), ("put", "/health"), ("delete", "/health"), ("post", "/ready")],
+)
+def test_unsafe_methods_on_probes_are_405_with_allow_not_a_csrf_403(method, path):
+    # A browser-like client with CSRF checks on, as the services run: the method is refused
+    # for what it is, with the methods the probe takes.
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 405, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert json.loads(response.content)["code"] == "method_not_allowed"
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
 
 
 # --- /ready: everything up -------------------------------------------------------------------

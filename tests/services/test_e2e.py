@@ -9,6 +9,8 @@ service gets its own fresh PostgreSQL database ``<E2E_DATABASE_PREFIX>_user|_tic
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
 import os
 import re
 import time
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
+import urllib3
 
 from services.runner import FILE, SERVICES, TICKET, USER, Stack, free_ports
 from services.user_service.roles import DEFAULT_DEMO_PASSWORD
@@ -360,6 +363,106 @@ def test_a_customer_never_sees_another_customers_ticket_or_file(customer, other_
     assert refused["errors"][0]["pointer"] == "#/ticket_id"
     # The owner still has it all.
     assert owner.get(FILE.name, f"/api/v1/files/{record['id']}/content").content == b"secret"
+
+
+def test_unsafe_methods_on_probes_and_the_schema_are_405_problems_with_allow(stack):
+    for spec in SERVICES:
+        base = stack.url(spec.name)
+        for method, path in [
+            ("POST", "/health"),
+            ("PUT", "/health"),
+            ("DELETE", "/health"),
+            ("POST", "/ready"),
+            ("POST", "/api/schema/"),
+        ]:
+            response = requests.request(method, f"{base}{path}", timeout=30)
+            body = problem(response, 405)
+            assert body["code"] == "method_not_allowed"
+            assert "GET" in response.headers["Allow"], (spec.name, method, path)
+
+
+def test_a_415_does_not_echo_the_content_type(customer):
+    client, _ = customer
+    evil = "text/<b>evil</b>"
+    response = client.post(
+        TICKET.name, "/api/v1/tickets", data=b"x", headers={"Content-Type": evil}
+    )
+    assert problem(response, 415)["code"] == "unsupported_media_type"
+    assert "<b>" not in response.text and "evil" not in response.text
+
+
+def test_a_download_revalidated_with_its_etag_is_a_304(customer):
+    client, _ = customer
+    ticket = create_ticket(client)
+    record = data(upload(client, ticket["id"], b"cache me", "c.txt"), 201)
+    path = f"/api/v1/files/{record['id']}/content"
+    etag = client.get(FILE.name, path).headers["ETag"]
+    assert etag == f'"{record["sha256"]}"'
+    revalidated = client.get(FILE.name, path, headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304
+    assert revalidated.content == b""
+
+
+def send_chunked(
+    stack: Stack, service: str, path: str, body: bytes, headers: dict[str, str], size: int = 7000
+) -> tuple[int, dict[str, str], bytes]:
+    """POST ``body`` with ``Transfer-Encoding: chunked`` (no Content-Length) over a raw
+    http.client connection to the service's gunicorn; return status, headers and body."""
+    parts = urlsplit(stack.url(service))
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    chunks = (body[start : start + size] for start in range(0, len(body), size))
+    try:
+        connection.request("POST", path, body=chunks, headers=headers, encode_chunked=True)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_a_chunked_json_post_reaches_the_view_whole(customer):
+    client, customer_id = customer
+    payload = json.dumps({"title": "Chunked ticket", "description": "d" * 20_000}).encode()
+    headers = {"Content-Type": "application/json", "X-Session-Token": client.token}
+
+    status, _, body = send_chunked(client.stack, TICKET.name, "/api/v1/tickets", payload, headers)
+
+    assert status == 201, body[:2000]
+    ticket = json.loads(body)["data"]
+    assert (ticket["title"], ticket["reporter_id"]) == ("Chunked ticket", customer_id)
+    assert ticket["description"] == "d" * 20_000
+
+
+def test_a_chunked_multipart_upload_stores_the_bytes_whole(customer):
+    client, _ = customer
+    ticket = create_ticket(client)
+    content = os.urandom(200_000)
+    payload, content_type = urllib3.encode_multipart_formdata(
+        {"ticket_id": ticket["id"], "file": ("chunked.bin", content, "application/octet-stream")}
+    )
+    headers = {"Content-Type": content_type, "X-Session-Token": client.token}
+
+    status, _, body = send_chunked(client.stack, FILE.name, "/api/v1/files", payload, headers)
+
+    assert status == 201, body[:2000]
+    record = json.loads(body)["data"]
+    assert (record["size"], record["sha256"]) == (len(content), hashlib.sha256(content).hexdigest())
+    download = client.get(FILE.name, f"/api/v1/files/{record['id']}/content")
+    assert download.content == content
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_problem(customer):
+    client, _ = customer
+    # The ticket service reads at most DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) of a chunked body.
+    payload = json.dumps({"title": "big", "description": "x" * 2_700_000}).encode()
+    headers = {"Content-Type": "application/json", "X-Session-Token": client.token}
+
+    status, response_headers, body = send_chunked(
+        client.stack, TICKET.name, "/api/v1/tickets", payload, headers, size=65536
+    )
+
+    assert status == 413, body[:2000]
+    assert response_headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["code"] == "payload_too_large"
 
 
 def _wait_for_log_lines(log: Path, needle: str, timeout: float = 10) -> list[str]:

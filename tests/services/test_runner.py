@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -105,6 +106,55 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _snapshot(directory: Path) -> dict[str, tuple[int, str]]:
+    """Every file under ``directory``: modification time and content hash."""
+    return {
+        str(path.relative_to(directory)): (
+            path.stat().st_mtime_ns,
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and "logs" not in path.parts
+    }
+
+
+def _second_runner_refuses_and_touches_nothing(
+    data_dir: Path, ports: list[int], first_pid: int, env: dict[str, str]
+) -> None:
+    args = [f"--{spec.slug}-port={port}" for spec, port in zip(SERVICES, ports, strict=True)]
+    before = _snapshot(data_dir)
+    # The same data directory: the first runner's lock says who holds it.
+    second = subprocess.run(
+        [sys.executable, "-m", "services.runner", "--data-dir", str(data_dir), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert f"already running (runner PID {first_pid})" in second.stderr, second.stderr
+    assert "Migrating" not in second.stdout and "is up" not in second.stdout
+    assert _snapshot(data_dir) == before  # no migration, no collectstatic on live files
+    # Another data directory, the same ports: the port in use is named; the directory is
+    # not even created.
+    elsewhere = data_dir.parent / f"{data_dir.name}-second"
+    third = subprocess.run(
+        [sys.executable, "-m", "services.runner", "--data-dir", str(elsewhere), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert third.returncode == 1
+    assert f"Port {ports[0]} (user-service) on 127.0.0.1 is already in use" in third.stderr
+    assert not elsewhere.exists()
+    assert _snapshot(data_dir) == before
+    for port in ports:  # the first stack still serves
+        assert _get(f"http://127.0.0.1:{port}/health") == 200
+
+
 def test_command_line_runner_starts_prints_and_stops_on_ctrl_c(tmp_path):
     ports = free_ports(3)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
@@ -137,6 +187,15 @@ def test_command_line_runner_starts_prints_and_stops_on_ctrl_c(tmp_path):
             "ticket.sqlite3",
             "user.sqlite3",
         ]
+        # The admin has its CSS: static files collected and served by each service.
+        for port in ports:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=5
+            ) as css:
+                assert css.status == 200
+                assert css.headers["Content-Type"].startswith("text/css")
+        assert "No directory at" not in text
+        _second_runner_refuses_and_touches_nothing(tmp_path, ports, process.pid, env)
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
     finally:

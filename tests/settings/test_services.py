@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from settings.services import consumer_rest_framework, service_caches, service_database
+from settings.services import (
+    consumer_installed_apps,
+    consumer_rest_framework,
+    service_caches,
+    service_database,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_SETTINGS = {
@@ -108,3 +113,52 @@ def test_consumer_rest_framework_authenticates_services_then_remote_sessions():
     ]
     assert config["DEFAULT_PERMISSION_CLASSES"] == ["rest_framework.permissions.IsAuthenticated"]
     assert base["DEFAULT_AUTHENTICATION_CLASSES"] == ["y"]  # the base settings are not mutated
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("services.ticket_service.settings", ["tickets.Comment", "tickets.Ticket"]),
+        ("services.file_service.settings", ["files.StoredFile"]),
+    ],
+)
+def test_consumer_services_admin_lists_only_their_own_models(module, expected):
+    # The service's real settings, in its own process: no Users, Groups, social accounts,
+    # user sessions or Sites, which live in the user service.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+    env["DJANGO_SETTINGS_MODULE"] = module
+    code = (
+        "import django, json; django.setup(); from django.apps import apps;"
+        "from django.contrib import admin;"
+        "print(json.dumps(sorted(m._meta.label for m in apps.get_models()"
+        " if admin.site.is_registered(m))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
+
+
+def test_the_user_service_admin_keeps_the_identity_models():
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+    env["DJANGO_SETTINGS_MODULE"] = "services.user_service.settings"
+    code = (
+        "import django; django.setup(); from django.contrib import admin;"
+        "from accounts.models import User; from allauth.usersessions.models import UserSession;"
+        "print(admin.site.is_registered(User), admin.site.is_registered(UserSession))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
+def test_consumer_installed_apps_swaps_only_the_admin():
+    apps = ["django.contrib.admin", "django.contrib.auth", "accounts"]
+    assert consumer_installed_apps(apps) == [
+        "accounts.admin_site.ConsumerAdminConfig",
+        "django.contrib.auth",
+        "accounts",
+    ]

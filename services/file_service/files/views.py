@@ -10,8 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBase
 from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -107,6 +108,11 @@ class FileDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+#: Downloads are private (the ticket decides who sees them) and never stored by a shared or
+#: browser cache; a client that keeps the bytes itself revalidates with ``If-None-Match``.
+CONTENT_CACHE_CONTROL = "private, no-store"
+
+
 class FileContentView(APIView):
     """``GET /api/v1/files/{id}/content``: the bytes, streamed, always as an attachment."""
 
@@ -114,8 +120,16 @@ class FileContentView(APIView):
 
     # The stored bytes with the content type recorded at upload: any media type.
     @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
-    def get(self, request: Request, pk: Any) -> FileResponse:
+    def get(self, request: Request, pk: Any) -> HttpResponseBase:
         record = _visible_file(request, pk)
+        etag = f'"{record.sha256}"'
+        # If-None-Match with this ETag: 304 without opening the file (If-Match that differs:
+        # 412), after the visibility check, so a 304 tells a stranger nothing.
+        conditional = get_conditional_response(request, etag=etag)
+        if conditional is not None:
+            conditional["ETag"] = etag
+            conditional["Cache-Control"] = CONTENT_CACHE_CONTROL
+            return conditional
         try:
             handle = record.file.open("rb")
         except FileNotFoundError as exc:
@@ -130,6 +144,6 @@ class FileContentView(APIView):
             content_type=record.content_type,
         )
         response["Content-Length"] = str(record.size)
-        response["ETag"] = f'"{record.sha256}"'
-        response["Cache-Control"] = "private, no-store"
+        response["ETag"] = etag
+        response["Cache-Control"] = CONTENT_CACHE_CONTROL
         return response

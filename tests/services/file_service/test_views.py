@@ -133,6 +133,38 @@ def test_download_streams_the_bytes_as_an_attachment(ticket_service):
     assert response["ETag"] == f'"{hashlib.sha256(content).hexdigest()}"'
 
 
+def test_download_with_a_matching_if_none_match_is_304_without_the_bytes(ticket_service):
+    user, ticket_id = remote_user("customer"), uuid.uuid4()
+    for _ in range(4):
+        serve_ticket(ticket_service, ticket_id, user)
+    content = b"same bytes"
+    record = upload(client_as(user), ticket_id, content).json()["data"]
+    url = f"/api/v1/files/{record['id']}/content"
+    etag = client_as(user).get(url)["ETag"]
+
+    cached = client_as(user).get(url, HTTP_IF_NONE_MATCH=etag)
+    assert cached.status_code == 304
+    assert cached["ETag"] == etag
+    assert not cached.content
+    assert client_as(user).get(url, HTTP_IF_NONE_MATCH='"other", ' + etag).status_code == 304
+    changed = client_as(user).get(url, HTTP_IF_NONE_MATCH='"not-this-one"')
+    assert changed.status_code == 200
+    assert b"".join(changed.streaming_content) == content
+
+
+def test_download_with_a_failing_if_match_is_412_problem(ticket_service):
+    user, ticket_id = remote_user("customer"), uuid.uuid4()
+    for _ in range(2):
+        serve_ticket(ticket_service, ticket_id, user)
+    record = upload(client_as(user), ticket_id).json()["data"]
+    response = client_as(user).get(
+        f"/api/v1/files/{record['id']}/content", HTTP_IF_MATCH='"not-this-one"'
+    )
+    assert response.status_code == 412
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "precondition_failed"
+
+
 def test_file_of_a_hidden_ticket_is_404_everywhere(ticket_service):
     owner, stranger, ticket_id = remote_user("customer"), remote_user("customer"), uuid.uuid4()
     serve_ticket(ticket_service, ticket_id, owner)
