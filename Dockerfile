@@ -17,11 +17,12 @@ COPY apipatterns/ apipatterns/
 COPY accounts/ accounts/
 COPY healthchecks/ healthchecks/
 # The virtualenv the runtime stage copies whole: only installed packages reach the final image,
-# never the wheels they came from. Installing every wheel that was just built (by path) pins
-# each package to exactly the version resolved above.
+# never the wheels they came from, nor pip and setuptools (the build stage's pip installs into
+# it). Installing every wheel just built, by path, pins each package to the version resolved.
 RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels ".[server,postgres,redis]" \
-    && python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links=/wheels /wheels/*.whl
+    && python -m venv --without-pip /opt/venv \
+    && python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-index \
+       --find-links=/wheels /wheels/*.whl
 
 # ---- runtime: no compiler, no sources of the suite, a non-root user --------------------------
 FROM ${PYTHON_IMAGE} AS runtime
