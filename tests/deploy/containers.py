@@ -118,16 +118,21 @@ def image_id(image: str) -> str:
 
 
 def debian_mirror() -> str:
-    """The Debian mirror apt uses on this machine (deb822 ``URIs:`` or a ``deb`` line)."""
-    sources = [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]
+    """The mirror apt uses on this machine for Debian bookworm (deb822 or one-line sources)."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     for path in sources:
         if not path.is_file():
             continue
         text = path.read_text(errors="replace")
-        for match in re.finditer(r"^URIs:\s*(\S+)|^deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, re.M):
-            uri = match.group(1) or match.group(2)
-            if "security" not in uri:
-                return uri
+        candidates = [
+            (dict(re.findall(r"^(URIs|Suites):\s*(.+)$", stanza, re.M)))
+            for stanza in re.split(r"\n\s*\n", text)
+        ]
+        pairs = [(c.get("URIs", ""), c.get("Suites", "")) for c in candidates]
+        pairs += re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)", text, re.M)
+        for uris, suites in pairs:
+            if "bookworm" in suites.split():
+                return uris.split()[0]
     return "http://deb.debian.org/debian"
 
 
@@ -165,6 +170,7 @@ def ensure_base_image() -> str:
             stdin=tar.stdout,
         )
         tar.wait()
+    podman("image", "prune", "-f")  # the previous base, now untagged
     return BASE_IMAGE
 
 
@@ -217,6 +223,10 @@ def ensure_test_image(
             tag,
             context,
         )
+    # Older builds of the same image (other inputs) go, so the cache does not grow run by run.
+    for line in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split():
+        if line.startswith(f"localhost/{name}:") and line != tag:
+            podman("rmi", line, check=False)
     return tag
 
 
@@ -450,9 +460,7 @@ class ComposeStack:
                     timeout=300,
                     what="every service healthy",
                 )
-                self.timings["up -d until all three services healthy"] = (
-                    time.monotonic() - started
-                )
+                self.timings["up -d until all three services healthy"] = time.monotonic() - started
                 yield self
         finally:
             started = time.monotonic()

@@ -44,19 +44,21 @@ def url(service: str, path: str) -> str:
 @pytest.fixture(scope="module")
 def stack(suite_image, base_images) -> Iterator[ComposeStack]:
     """The compose project ``dss-test``: up (timed) for the module, down -v at the end."""
-    with tempfile.TemporaryDirectory(prefix="dss-podman-") as tmp:
-        with podman_service(Path(tmp) / "podman.sock") as docker_host:
-            compose = ComposeStack(
-                docker_host=docker_host,
-                postgres_image=base_images.postgres,
-                redis_image=base_images.redis,
-            )
-            try:
-                with compose.running():
-                    yield compose
-            finally:
-                for name, seconds in compose.timings.items():
-                    MEASUREMENTS[f"compose: {name}"] = f"{seconds:.1f} s"
+    with (
+        tempfile.TemporaryDirectory(prefix="dss-podman-") as tmp,
+        podman_service(Path(tmp) / "podman.sock") as docker_host,
+    ):
+        compose = ComposeStack(
+            docker_host=docker_host,
+            postgres_image=base_images.postgres,
+            redis_image=base_images.redis,
+        )
+        try:
+            with compose.running():
+                yield compose
+        finally:
+            for name, seconds in compose.timings.items():
+                MEASUREMENTS[f"compose: {name}"] = f"{seconds:.1f} s"
 
 
 class Client:
@@ -81,7 +83,9 @@ def data(response: requests.Response, status: int = 200) -> Any:
 
 def login(email: str, password: str) -> Client:
     body = data(
-        Client().request("POST", USER, "/api/v1/auth/login", json={"email": email, "password": password})
+        Client().request(
+            "POST", USER, "/api/v1/auth/login", json={"email": email, "password": password}
+        )
     )
     return Client(body["token"])
 
@@ -126,7 +130,9 @@ def test_sign_up_log_in_ticket_with_assignee_and_file_round_trip(stack):
     )
     assert ticket["reporter_id"] == customer_id
     assert ticket["assignee_id"] == agent_id
-    assert data(agent.request("GET", TICKET, f"/api/v1/tickets/{ticket['id']}"))["id"] == ticket["id"]
+    assert (
+        data(agent.request("GET", TICKET, f"/api/v1/tickets/{ticket['id']}"))["id"] == ticket["id"]
+    )
 
     content = os.urandom(200_000) + b"\x00\r\n--boundary-lookalike--\r\n"
     record = data(
@@ -152,7 +158,9 @@ def test_logs_are_json_lines_with_one_request_id_across_the_three_services(stack
     # A fresh session: its first call to the file service is introspected at the user service,
     # and the file service asks the ticket service for the ticket.
     email = f"logs-{uuid.uuid4().hex[:8]}@example.com"
-    Client().request("POST", USER, "/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
+    Client().request(
+        "POST", USER, "/api/v1/auth/signup", json={"email": email, "password": PASSWORD}
+    )
     client = login(email, PASSWORD)
     ticket = data(client.request("POST", TICKET, "/api/v1/tickets", json={"title": "x"}), 201)
     fresh = login(email, PASSWORD)
@@ -185,15 +193,18 @@ def test_logs_are_json_lines_with_one_request_id_across_the_three_services(stack
 
 def test_the_others_answer_503_while_the_user_service_is_down_and_recover(stack):
     email = f"outage-{uuid.uuid4().hex[:8]}@example.com"
-    Client().request("POST", USER, "/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
+    Client().request(
+        "POST", USER, "/api/v1/auth/signup", json={"email": email, "password": PASSWORD}
+    )
     unseen = login(email, PASSWORD)  # no service has introspected this token yet
 
     started = time.monotonic()
     stack.compose("stop", USER)
     for service in (TICKET, FILE):
         wait_until(
-            lambda service=service: requests.get(url(service, "/ready"), timeout=30).status_code
-            == 503,
+            lambda service=service: (
+                requests.get(url(service, "/ready"), timeout=30).status_code == 503
+            ),
             timeout=60,
             what=f"{service} /ready 503",
         )

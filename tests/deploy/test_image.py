@@ -51,7 +51,12 @@ def test_only_installed_packages_reach_the_image(suite_image, base_images):
     created_by = [entry.get("CreatedBy", entry.get("createdBy", "")) for entry in history]
     assert not [line for line in created_by if "/wheels" in line], created_by
     listing = podman(
-        "run", "--rm", "--entrypoint", "sh", suite_image.tag, "-c",
+        "run",
+        "--rm",
+        "--entrypoint",
+        "sh",
+        suite_image.tag,
+        "-c",
         "ls /opt/venv/bin; ls /tmp; python -m pip --version 2>&1 || true",
     )
     assert "No module named pip" in listing, listing
