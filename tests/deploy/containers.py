@@ -463,9 +463,7 @@ class ComposeStack:
                 self.timings["up -d until all three services healthy"] = time.monotonic() - started
                 yield self
         finally:
-            started = time.monotonic()
             self.compose("down", "-v", "--remove-orphans", check=False, timeout=300)
-            self.timings["down -v"] = time.monotonic() - started
 
 
 def wait_until(condition, timeout: float, what: str, interval: float = 1.0) -> float:
