@@ -6,7 +6,7 @@
 #   docker run --rm --env-file prod.env IMAGE python -m django migrate --noinput
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
 
-# ---- build: the suite as a wheel, plus wheels of everything it needs ------------------------
+# ---- build: the suite and everything it needs as wheels, installed into /opt/venv -------------
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
@@ -16,7 +16,13 @@ COPY shared_core/ shared_core/
 COPY apipatterns/ apipatterns/
 COPY accounts/ accounts/
 COPY healthchecks/ healthchecks/
-RUN python -m pip wheel --wheel-dir /wheels ".[server,postgres,redis]"
+# The virtualenv the runtime stage copies whole: only installed packages reach the final image,
+# never the wheels they came from, nor pip and setuptools (the build stage's pip installs into
+# it). Installing every wheel just built, by path, pins each package to the version resolved.
+RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels ".[server,postgres,redis]" \
+    && python -m venv --without-pip /opt/venv \
+    && python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-index \
+       --find-links=/wheels /wheels/*.whl
 
 # ---- runtime: no compiler, no sources of the suite, a non-root user --------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -32,11 +38,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin app
-COPY --from=build /wheels /tmp/wheels
-RUN python -m venv /opt/venv \
-    && pip install --no-cache-dir --no-index --find-links=/tmp/wheels \
-       "django-service-suite[server,postgres,redis]" \
-    && rm -rf /tmp/wheels
+COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY settings/ settings/
 COPY services/ services/

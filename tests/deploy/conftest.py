@@ -124,3 +124,61 @@ def production_env(dockerfile: Dockerfile, **overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return process_env(**env)
+
+
+# --- the container tests (marker ``container``): podman, the real image, docker-compose.yml ------
+
+
+@pytest.fixture(scope="session")
+def container_tools() -> None:
+    """Skip (outside CI) or fail (under CI) when podman and its helpers are not installed."""
+    from tests.conftest import IN_CI
+    from tests.deploy.containers import missing_tools
+
+    missing = missing_tools()
+    if missing:
+        reason = (
+            f"the container tests need {', '.join(missing)}: run .ci/setup-containers as root "
+            "(CI does)"
+        )
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def base_images(container_tools):
+    """The test-only Python, PostgreSQL and Redis images (built once, then reused)."""
+    import time
+
+    from tests.deploy.containers import MEASUREMENTS, ensure_base_images
+
+    started = time.monotonic()
+    images = ensure_base_images()
+    MEASUREMENTS["base images ready (built, or reused when unchanged)"] = (
+        f"{time.monotonic() - started:.1f} s"
+    )
+    return images
+
+
+@pytest.fixture(scope="session")
+def suite_image(base_images):
+    """The project's image, built from its Dockerfile once per test session."""
+    from tests.deploy.containers import MEASUREMENTS, build_suite_image
+
+    built = build_suite_image(base_images.python)
+    MEASUREMENTS["image build (podman build --no-cache, Dockerfile as is)"] = (
+        f"{built.seconds:.1f} s"
+    )
+    MEASUREMENTS["image size"] = f"{built.size / 1e6:.1f} MB"
+    return built
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print what the container tests measured (image size, build time, compose timings)."""
+    from tests.deploy.containers import MEASUREMENTS
+
+    if MEASUREMENTS:
+        terminalreporter.section("container tests: measurements")
+        for name, value in MEASUREMENTS.items():
+            terminalreporter.line(f"{name}: {value}")

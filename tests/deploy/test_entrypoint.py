@@ -59,7 +59,10 @@ def test_the_image_command_serves_health_ready_and_static_files(dockerfile, data
         # database first) and, as the image build does, collectstatic.
         migrate = run(entrypoint(dockerfile, "python", "-m", "django", "migrate", "--noinput"), env)
         assert migrate.returncode == 0, migrate.stderr
-        assert "Database 'default' is up" in migrate.stdout
+        # The wait is logged like every other line of the service (JSON under settings.prod).
+        (waited,) = [json.loads(line) for line in migrate.stderr.splitlines() if "is up" in line]
+        assert waited["message"] == "Database 'default' is up (attempt 1)."
+        assert waited["logger"] == "healthchecks.wait_for_db"
         collect = run(["python", "-m", "django", "collectstatic", "--noinput"], env)
         assert collect.returncode == 0, collect.stderr
 

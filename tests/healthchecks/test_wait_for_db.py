@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -25,9 +26,23 @@ def run_command(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.django_db
-def test_returns_at_once_when_the_database_is_up(capsys):
-    call_command("wait_for_db", "--timeout", "10")
-    assert "Database 'default' is up (attempt 1)." in capsys.readouterr().out
+def test_returns_at_once_when_the_database_is_up(caplog):
+    with caplog.at_level("INFO", logger="healthchecks.wait_for_db"):
+        call_command("wait_for_db", "--timeout", "10")
+    assert "Database 'default' is up (attempt 1)." in caplog.messages
+
+
+def test_every_line_it_prints_is_in_the_log_format(tmp_path):
+    # The container entrypoint runs it first: under LOG_FORMAT=json its lines are JSON too.
+    result = run_command(
+        "--timeout", "10", "-v", "2", LOG_FORMAT="json", DATABASE_URL=f"sqlite:///{tmp_path}/db"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines
+    records = [json.loads(line) for line in lines]
+    assert records[-1]["message"] == "Database 'default' is up (attempt 1)."
 
 
 def test_gives_up_after_its_timeout_without_leaking_the_password(closed_port):
@@ -75,15 +90,15 @@ def test_waits_until_the_database_appears(tmp_path):
         first_failure = process.stderr.readline()
         assert "Database 'default' not ready yet: OperationalError" in first_failure
         directory.mkdir()
-        stdout, _ = process.communicate(timeout=60)
+        _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
     assert process.returncode == 0
-    attempts = int(stdout.split("(attempt ")[1].split(")")[0])
-    assert attempts > 1, stdout
+    attempts = int(stderr.split("(attempt ")[1].split(")")[0])
+    assert attempts > 1, stderr
 
 
 @pytest.mark.parametrize(

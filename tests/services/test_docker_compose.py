@@ -234,3 +234,39 @@ def test_services_run_the_images_command_like_the_runner():
         assert "command" not in SERVICES_YML[spec.name]  # the image's CMD, unchanged
     # The files volume is the directory the image prepares for the non-root user.
     assert "/app/media" in dockerfile and env_of(FILE.name)["MEDIA_ROOT"] == "/app/media"
+
+
+@pytest.mark.parametrize(("redirect", "status"), [(None, 404), ("True", 301)])
+def test_the_compose_environment_serves_plain_http_under_production_settings(redirect, status):
+    # docker compose gives every service .env.example; under settings.prod (the image's default)
+    # plain http on localhost must answer, not redirect to https (TLS terminates in front of a
+    # real deployment, which sets SECURE_SSL_REDIRECT=True: the second case).
+    import secrets
+    import subprocess
+    import sys
+
+    from tests.servers import process_env
+
+    env = dict(ENV_EXAMPLE)
+    env.update(
+        DJANGO_SETTINGS_MODULE="settings.prod",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL="sqlite:///:memory:",
+    )
+    if redirect:
+        env["SECURE_SSL_REDIRECT"] = redirect
+    script = (
+        "import django; django.setup(); from django.test import Client; "
+        "print(Client().get('/no-such-page', HTTP_HOST='localhost').status_code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=process_env(**env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == str(status)

@@ -3,10 +3,16 @@
 The container entrypoint runs it before it execs the server, so replicas started together with
 their database do not crash-loop while it boots. It never migrates: migrations are a separate
 one-shot step (``python -m django migrate``).
+
+Its progress goes through the ``healthchecks.wait_for_db`` logger, so it is written in the
+service's log format (one JSON object per line under ``LOG_FORMAT=json``) like every other line
+the container prints; giving up is logged as an error and exits with status 1.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 import time
 from typing import Any
@@ -15,6 +21,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from healthchecks.checks import safe_message
+
+logger = logging.getLogger("healthchecks.wait_for_db")
 
 
 def _try_connect(alias: str, timeout: float) -> str | None:
@@ -92,14 +100,22 @@ class Command(BaseCommand):
                 remaining = deadline - time.monotonic()
                 reason = _try_connect(alias, max(remaining, 0.1))
                 if reason is None:
-                    self.stdout.write(f"Database {alias!r} is up (attempt {attempts}).")
+                    logger.info("Database %r is up (attempt %d).", alias, attempts)
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise CommandError(
-                        f"Database {alias!r} is not reachable after {timeout:g} s "
-                        f"({attempts} attempt(s); last error: {reason})."
+                    logger.error(
+                        "Database %r is not reachable after %g s (%d attempt(s); last error: %s).",
+                        alias,
+                        timeout,
+                        attempts,
+                        reason,
                     )
-                if options["verbosity"] >= 2:
-                    self.stderr.write(f"Database {alias!r} not ready yet: {reason}")
+                    sys.exit(1)
+                logger.log(
+                    logging.INFO if options["verbosity"] >= 2 else logging.DEBUG,
+                    "Database %r not ready yet: %s",
+                    alias,
+                    reason,
+                )
                 time.sleep(min(interval, remaining))
