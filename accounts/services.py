@@ -18,12 +18,13 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+from django.core.validators import ProhibitNullCharactersValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import get_error_detail
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from accounts import allauth_bridge as bridge
 from accounts.exceptions import (
@@ -51,6 +52,10 @@ class Session:
 
     def __repr__(self) -> str:  # never print the token
         return f"Session(user={self.user.pk}, expires_at={self.expires_at})"
+
+
+# Text PostgreSQL cannot store (NUL) or encode (lone surrogates) is refused, never a 500.
+_TEXT_VALIDATORS = (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator())
 
 
 # --- Validation helpers ---------------------------------------------------------------------
@@ -83,6 +88,20 @@ def _clean_profile(data: Any) -> dict[str, Any]:
             },
             code="unknown_field",
         )
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        if not isinstance(value, str):
+            errors[name] = ["Not a valid string."]
+            continue
+        try:
+            for validator in _TEXT_VALIDATORS:
+                validator(value)
+        except DjangoValidationError as exc:
+            errors[name] = list(exc.messages)
+        except ValidationError as exc:
+            errors[name] = [str(detail) for detail in exc.detail]
+    if errors:
+        raise ValidationError(errors, code="invalid")
     return dict(data)
 
 
