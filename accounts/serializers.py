@@ -90,9 +90,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    timezone = serializers.CharField(
-        required=False, max_length=64, validators=[validate_timezone]
-    )
+    timezone = serializers.CharField(required=False, max_length=64, validators=[validate_timezone])
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, dict):

@@ -112,9 +112,7 @@ def test_patch_me_refuses_values_that_are_not_clean_strings(api, user, body, poi
     before = api.get("/api/v1/users/me", **auth(token)).json()["data"]
     # json.dumps escapes a lone surrogate as \\ud800, as a hostile client would send it.
     raw = json.dumps(body)
-    response = api.patch(
-        "/api/v1/users/me", raw, content_type="application/json", **auth(token)
-    )
+    response = api.patch("/api/v1/users/me", raw, content_type="application/json", **auth(token))
     assert response.status_code == 400, response.content
     problem = response.json()
     assert problem["code"] == "validation_error"
