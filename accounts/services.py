@@ -177,7 +177,7 @@ def signup(
     try:
         bridge.consume_rate_limit(flow, "signup")
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     email = _clean_email(email)
     profile = _clean_profile(profile_data)
     candidate = User(email=email, **profile)
@@ -235,7 +235,7 @@ def login(
     try:
         user = bridge.authenticate(flow, normalize_email(email), password)
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     if user is None:
         raise InvalidCredentialsError()
     session = bridge.login(flow, user, previous_token=previous_token)
@@ -257,7 +257,7 @@ def social_login(
         bridge.consume_rate_limit(flow, "login")
         session = bridge.social_login(flow, provider, token)
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     except bridge.SocialLoginError as exc:
         raise SocialLoginFailedError(code=str(exc)) from exc
     user = bridge.session_user(session)
@@ -308,7 +308,7 @@ def request_password_reset(email: str, *, request: HttpRequest | None = None) ->
     try:
         bridge.consume_rate_limit(flow, "reset_password", key=email)
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     users = bridge.users_with_email(email)
     for user in users:
         user.password_reset_requested_at = timezone.now()
@@ -326,7 +326,7 @@ def reset_password(token: str, new_password: str, *, request: HttpRequest | None
     try:
         bridge.consume_rate_limit(flow, "reset_password_from_key")
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     user = bridge.user_for_reset_token(token)
     if user is None:
         raise InvalidResetTokenError()
@@ -354,7 +354,7 @@ def change_password(
             flow, user, current_password
         )
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     if not ok:
         raise ValidationError(
             {"current_password": ["The current password is not correct."]},
