@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -125,10 +126,10 @@ class AuthenticationBackend(AllauthAuthenticationBackend):
         if not login_name or not password:
             return None
         http_request = getattr(request, "_request", request)  # a DRF Request wraps one
-        if not isinstance(http_request, HttpRequest):
-            http_request = flow_request(None)
+        # A detached POST copy: allauth does not rate limit GET requests (Basic on a GET).
+        flow = flow_request(http_request if isinstance(http_request, HttpRequest) else None)
         try:
-            return authenticate(http_request, login_name, password)
+            return authenticate(flow, login_name, password)
         except RateLimitedError as exc:
             raise PermissionDenied("too_many_login_attempts") from exc
 
@@ -200,6 +201,11 @@ def consume_rate_limit(request: HttpRequest, action: str, *, key: str | None = N
             wait = lockout.retry_after(request, action, key=key, user_id=user_id)
             raise RateLimitedError(action, wait)
     lockout.record(request, action, key=key, user_id=user_id)
+
+
+def lockout_remaining(request: HttpRequest, user: User) -> int:
+    """Whole seconds the password lockout (``login_failed``) still holds for ``user``; 0 if not."""
+    return math.ceil(lockout.remaining(request, "login_failed", key=user.email.lower()))
 
 
 def client_ip(request: HttpRequest) -> str:

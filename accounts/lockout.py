@@ -106,19 +106,34 @@ def retry_after(
     user_id: object = None,
     now: float | None = None,
 ) -> int:
-    """Whole seconds (at least 1) until ``action`` is allowed again for this client."""
+    """Whole seconds (at least 1) until ``action`` is allowed again for this client.
+
+    Called when allauth refused: if the recorded events do not explain the refusal, the
+    action's longest window (the most the lock can last).
+    """
+    wait = remaining(request, action, key=key, user_id=user_id, now=now)
+    if wait <= 0:
+        wait = max((rate.seconds for rate in rates_for(action)), default=1)
+    return max(1, math.ceil(wait))
+
+
+def remaining(
+    request: HttpRequest,
+    action: str,
+    *,
+    key: str | None = None,
+    user_id: object = None,
+    now: float | None = None,
+) -> float:
+    """Seconds the recorded events keep ``action`` refused for this client; 0 if not refused."""
     now = time.time() if now is None else now
-    rates = rates_for(action)
     wait = 0.0
-    for rate in rates:
+    for rate in rates_for(action):
         identity = _identity(request, rate, key, user_id)
         if identity is None:
             continue
-        history = sorted(
-            t for t in cache.get(_cache_key(action, identity)) or [] if t > now - rate.seconds
-        )
+        stored = cache.get(_cache_key(action, identity)) or []
+        history = sorted(t for t in stored if t > now - rate.seconds)
         if len(history) >= rate.amount:
             wait = max(wait, history[-rate.amount] + rate.seconds - now)
-    if wait <= 0:
-        wait = max((rate.seconds for rate in rates), default=1)
-    return max(1, math.ceil(wait))
+    return wait

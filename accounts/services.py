@@ -354,7 +354,9 @@ def change_password(
             flow, user, current_password
         )
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError(exc.retry_after) from exc
+        # Both limits may hold (change_password per user, the account's lockout): the later end.
+        wait = max(exc.retry_after or 1, bridge.lockout_remaining(flow, user))
+        raise TooManyAttemptsError(wait) from exc
     if not ok:
         raise ValidationError(
             {"current_password": ["The current password is not correct."]},
