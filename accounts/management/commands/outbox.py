@@ -29,7 +29,7 @@ def read_outbox(directory: Path) -> list[EmailMessage]:
     messages: list[EmailMessage] = []
     files = sorted(
         (path for path in directory.glob("*.log") if path.is_file()),
-        key=lambda path: (path.stat().st_mtime, path.name),
+        key=lambda path: (path.stat().st_mtime_ns, path.name),
     )
     for path in files:
         for chunk in _SEPARATOR.split(path.read_text(encoding="utf-8", errors="replace")):
