@@ -1,4 +1,4 @@
-"""docs/security.md: every test it names as a proof exists (the page cannot drift from the suite)."""
+"""docs/security.md: every test it names as a proof exists (the page cannot drift)."""
 
 from __future__ import annotations
 
