@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import get_adapter
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 CACHE_PREFIX = "accounts:ratelog:"
@@ -65,7 +66,7 @@ def _identity(request: HttpRequest, rate: Rate, key: str | None, user_id: object
     if rate.per == "ip":
         try:
             return "ip:" + get_adapter(request).get_client_ip(request)
-        except Exception:  # no address at all: allauth refuses such a request itself
+        except PermissionDenied:  # no address at all: allauth refuses such a request itself
             return None
     if rate.per == "key":
         return None if key is None else "key:" + key.lower()
