@@ -80,11 +80,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def new_address() -> str:
-    """A client address of its own (TEST-NET-2/3 ranges), sent as X-Forwarded-For."""
+    """A client address of its own (one of 10.0.0.0/8's 16 million), sent as X-Forwarded-For."""
     value = uuid.uuid4().int
-    return (
-        f"{198 if value % 2 else 203}.{51 if value % 2 else 0}.{value % 200 + 1}.{value % 250 + 1}"
-    )
+    return f"10.{value % 256}.{(value >> 8) % 256}.{(value >> 16) % 254 + 1}"
 
 
 class Client:
