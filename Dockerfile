@@ -47,8 +47,8 @@ COPY deploy/ deploy/
 # RUN's environment (never in the image's config or layers).
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     ALLOWED_HOSTS=localhost python -m django collectstatic --noinput \
-    && mkdir -p /app/media \
-    && chown app:app /app/media
+    && mkdir -p /app/media /app/var/mail \
+    && chown app:app /app/media /app/var/mail
 USER 10001:10001
 EXPOSE 8000
 # No curl in a slim image: the suite's own probe command asks gunicorn for /health.

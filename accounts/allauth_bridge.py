@@ -20,6 +20,8 @@ its forms, so it must not import allauth itself.)
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import math
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.auth_backends import AuthenticationBackend as AllauthAuthenticationBackend
 from allauth.account.forms import UserTokenForm
 from allauth.account.internal.flows import login as login_flow
 from allauth.account.internal.flows import logout as logout_flow
@@ -46,9 +49,10 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
+from accounts import lockout
 from accounts import sessions as session_rules
 
 if TYPE_CHECKING:
@@ -61,11 +65,26 @@ INTERNAL_CLIENT_IP = "127.0.0.1"
 
 
 class RateLimitedError(Exception):
-    """An allauth rate limit (``ACCOUNT_RATE_LIMITS``) refused the action."""
+    """An allauth rate limit (``ACCOUNT_RATE_LIMITS``) refused the action.
 
-    def __init__(self, action: str) -> None:
+    ``retry_after``: whole seconds until it lets this client in again (``accounts.lockout``).
+    """
+
+    def __init__(self, action: str, retry_after: int | None = None) -> None:
         super().__init__(action)
         self.action = action
+        self.retry_after = retry_after
+
+
+# A password check running inside allauth's adapter (which applies the lockout itself); any other
+# caller of Django's authenticate() goes through the adapter first (AuthenticationBackend).
+_in_adapter_check: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "accounts_in_adapter_check", default=False
+)
+
+
+def _login_key(credentials: dict[str, Any]) -> str:
+    return str(credentials.get("email") or credentials.get("username") or "").lower()
 
 
 # --- Classes the settings point at ----------------------------------------------------------
@@ -75,6 +94,44 @@ class AccountAdapter(DefaultAccountAdapter):
     def add_message(self, *args: Any, **kwargs: Any) -> None:
         """Drop flash messages: API clients get the outcome in the response instead."""
         return None
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
+        """allauth's lockout-checked password check (see ``AuthenticationBackend``)."""
+        marker = _in_adapter_check.set(True)
+        try:
+            return super().authenticate(request, **credentials)
+        finally:
+            _in_adapter_check.reset(marker)
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        """Note the failure's time, so a lockout can say how long it still lasts."""
+        super().authentication_failed(request, **credentials)
+        lockout.record(request, "login_failed", key=_login_key(credentials))
+
+
+class AuthenticationBackend(AllauthAuthenticationBackend):
+    """allauth's backend, with every password check behind allauth's lockout.
+
+    A check that does not come through allauth's adapter (the Django admin's login form, DRF's
+    ``BasicAuthentication`` if a service turns it on, any ``django.contrib.auth.authenticate()``
+    call) is sent through it: it counts against the same ``login_failed`` limits (per email and
+    per client address) as the login API, and while they hold even the right password is refused
+    (``PermissionDenied``, so no other backend is asked).
+    """
+
+    def authenticate(self, request: Any, **credentials: Any) -> Any:
+        if _in_adapter_check.get():
+            return super().authenticate(request, **credentials)
+        login_name, password = _login_key(credentials), credentials.get("password")
+        if not login_name or not password:
+            return None
+        http_request = getattr(request, "_request", request)  # a DRF Request wraps one
+        # A detached POST copy: allauth does not rate limit GET requests (Basic on a GET).
+        flow = flow_request(http_request if isinstance(http_request, HttpRequest) else None)
+        try:
+            return authenticate(flow, login_name, password)
+        except RateLimitedError as exc:
+            raise PermissionDenied("too_many_login_attempts") from exc
 
 
 class SessionTokenStrategy(AllauthSessionTokenStrategy):
@@ -94,6 +151,8 @@ class SessionTokenStrategy(AllauthSessionTokenStrategy):
         if session_rules.is_expired(session):
             end_session_by_key(session_token)
             return None
+        if session_rules.is_cookie_session(session):
+            return None  # an admin's sessionid cookie is not an API token
         session_rules.record_activity(session)
         return session
 
@@ -135,9 +194,18 @@ def request_context(request: HttpRequest) -> Iterator[HttpRequest]:
 
 def consume_rate_limit(request: HttpRequest, action: str, *, key: str | None = None) -> None:
     """Count one ``action`` against ``ACCOUNT_RATE_LIMITS``; raise RateLimitedError if over."""
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
     with request_context(request):
         if not ratelimit.consume(request, app=RATE_LIMIT_APP, action=action, key=key):
-            raise RateLimitedError(action)
+            wait = lockout.retry_after(request, action, key=key, user_id=user_id)
+            raise RateLimitedError(action, wait)
+    lockout.record(request, action, key=key, user_id=user_id)
+
+
+def lockout_remaining(request: HttpRequest, user: User) -> int:
+    """Whole seconds the password lockout (``login_failed``) still holds for ``user``; 0 if not."""
+    return math.ceil(lockout.remaining(request, "login_failed", key=user.email.lower()))
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -203,7 +271,8 @@ def authenticate(request: HttpRequest, email: str, password: str) -> User | None
             user = adapter.authenticate(request, email=email, password=password)
         except ValidationError as exc:
             if exc.code == "too_many_login_attempts":
-                raise RateLimitedError("login_failed") from exc
+                wait = lockout.retry_after(request, "login_failed", key=email.lower())
+                raise RateLimitedError("login_failed", wait) from exc
             raise
     if user is None or not user.is_active:
         return None
@@ -237,7 +306,7 @@ def login(request: HttpRequest, user: User, *, previous_token: str | None = None
     if not request.user.is_authenticated or request.user.pk != user.pk:
         # A pending login stage (e.g. email verification) stopped the flow.
         raise RuntimeError("allauth did not complete the login")
-    session_rules.start(request.session)
+    session_rules.start(request.session, api=True)
     request.session.save()
     UserSession.objects.create_from_request(request)
     return request.session
@@ -357,7 +426,8 @@ def check_password(request: HttpRequest, user: User, password: str) -> bool:
             return get_account_adapter(request).reauthenticate(user, password)
         except ValidationError as exc:
             if exc.code == "too_many_login_attempts":
-                raise RateLimitedError("login_failed") from exc
+                wait = lockout.retry_after(request, "login_failed", key=user.email.lower())
+                raise RateLimitedError("login_failed", wait) from exc
             raise
 
 
@@ -414,7 +484,7 @@ def social_login(request: HttpRequest, provider_id: str, token: dict[str, Any]) 
             raise SocialLoginError("login_incomplete") from exc
     if not request.user.is_authenticated:
         raise SocialLoginError("login_incomplete")  # e.g. the email belongs to a local account
-    session_rules.start(request.session)
+    session_rules.start(request.session, api=True)
     request.session.save()
     UserSession.objects.create_from_request(request)
     return request.session

@@ -12,6 +12,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import (
+            checks,  # noqa: F401  (registers the system checks)
             openapi,  # noqa: F401  (registers the OpenAPI security schemes)
             revocation,
             signals,  # noqa: F401  (connects the receivers)

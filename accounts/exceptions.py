@@ -25,6 +25,12 @@ class TooManyAttemptsError(APIError):
     default_code = "too_many_attempts"
     default_detail = "Too many attempts. Try again later."
 
+    def __init__(self, retry_after: int | None = None) -> None:
+        """``retry_after``: whole seconds until the limit lets the client in again."""
+        headers = {"Retry-After": str(max(1, retry_after))} if retry_after else None
+        super().__init__(headers=headers)
+        self.wait = retry_after
+
 
 class EmailAlreadyRegisteredError(ConflictError):
     """``create_user`` with an email an active account already uses."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import User, validate_timezone
 from accounts.roles import roles_of
 
 
@@ -80,12 +80,35 @@ class IntrospectResponseSerializer(serializers.Serializer):
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
-    """``PATCH /users/me`` and ``/users/{id}``: the profile fields a user may change."""
+    """``PATCH /users/me`` and ``/users/{id}``: the profile fields a user may change.
+
+    Every value is a string (no null, list, object or boolean), without NUL or lone surrogates
+    (DRF's ``CharField`` validators), within the model's length; any other key is refused with
+    its own error instead of being ignored.
+    """
 
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    timezone = serializers.CharField(required=False, max_length=64)
+    timezone = serializers.CharField(required=False, max_length=64, validators=[validate_timezone])
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                allowed = ", ".join(self.fields)
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            serializers.ErrorDetail(
+                                f"Unknown or read-only field; allowed: {allowed}.",
+                                code="unknown_field",
+                            )
+                        ]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)
 
 
 _password = {"write_only": True, "trim_whitespace": False, "max_length": 4096}

@@ -18,12 +18,13 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+from django.core.validators import ProhibitNullCharactersValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import get_error_detail
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from accounts import allauth_bridge as bridge
 from accounts.exceptions import (
@@ -51,6 +52,10 @@ class Session:
 
     def __repr__(self) -> str:  # never print the token
         return f"Session(user={self.user.pk}, expires_at={self.expires_at})"
+
+
+# Text PostgreSQL cannot store (NUL) or encode (lone surrogates) is refused, never a 500.
+_TEXT_VALIDATORS = (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator())
 
 
 # --- Validation helpers ---------------------------------------------------------------------
@@ -83,6 +88,20 @@ def _clean_profile(data: Any) -> dict[str, Any]:
             },
             code="unknown_field",
         )
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        if not isinstance(value, str):
+            errors[name] = ["Not a valid string."]
+            continue
+        try:
+            for validator in _TEXT_VALIDATORS:
+                validator(value)
+        except DjangoValidationError as exc:
+            errors[name] = list(exc.messages)
+        except ValidationError as exc:
+            errors[name] = [str(detail) for detail in exc.detail]
+    if errors:
+        raise ValidationError(errors, code="invalid")
     return dict(data)
 
 
@@ -158,7 +177,7 @@ def signup(
     try:
         bridge.consume_rate_limit(flow, "signup")
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     email = _clean_email(email)
     profile = _clean_profile(profile_data)
     candidate = User(email=email, **profile)
@@ -216,7 +235,7 @@ def login(
     try:
         user = bridge.authenticate(flow, normalize_email(email), password)
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     if user is None:
         raise InvalidCredentialsError()
     session = bridge.login(flow, user, previous_token=previous_token)
@@ -238,7 +257,7 @@ def social_login(
         bridge.consume_rate_limit(flow, "login")
         session = bridge.social_login(flow, provider, token)
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     except bridge.SocialLoginError as exc:
         raise SocialLoginFailedError(code=str(exc)) from exc
     user = bridge.session_user(session)
@@ -289,7 +308,7 @@ def request_password_reset(email: str, *, request: HttpRequest | None = None) ->
     try:
         bridge.consume_rate_limit(flow, "reset_password", key=email)
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     users = bridge.users_with_email(email)
     for user in users:
         user.password_reset_requested_at = timezone.now()
@@ -307,7 +326,7 @@ def reset_password(token: str, new_password: str, *, request: HttpRequest | None
     try:
         bridge.consume_rate_limit(flow, "reset_password_from_key")
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        raise TooManyAttemptsError(exc.retry_after) from exc
     user = bridge.user_for_reset_token(token)
     if user is None:
         raise InvalidResetTokenError()
@@ -335,7 +354,9 @@ def change_password(
             flow, user, current_password
         )
     except bridge.RateLimitedError as exc:
-        raise TooManyAttemptsError() from exc
+        # Both limits may hold (change_password per user, the account's lockout): the later end.
+        wait = max(exc.retry_after or 1, bridge.lockout_remaining(flow, user))
+        raise TooManyAttemptsError(wait) from exc
     if not ok:
         raise ValidationError(
             {"current_password": ["The current password is not correct."]},

@@ -19,6 +19,10 @@ from django.contrib.sessions.backends.base import SessionBase
 
 LOGIN_AT_KEY = "_accounts_login_at"
 SEEN_AT_KEY = "_accounts_seen_at"
+# Set on sessions started by the API's logins (their key is the session token). A logged-in
+# session without it is a cookie session (the Django admin's): never accepted as a token, and
+# an API session is never accepted as a cookie (accounts.middleware.CookieSessionGuardMiddleware).
+API_SESSION_KEY = "_accounts_api"
 # Django session keys are 32 lowercase letters/digits; anything else is not a token of ours and
 # never reaches the session store.
 _TOKEN_RE = re.compile(r"^[a-z0-9]{8,64}$")
@@ -47,12 +51,30 @@ def is_well_formed_token(token: object) -> bool:
     return isinstance(token, str) and bool(_TOKEN_RE.match(token))
 
 
-def start(session: SessionBase, now: float | None = None) -> None:
-    """Stamp a freshly logged-in session and let the store drop it at the absolute deadline."""
+def start(session: SessionBase, now: float | None = None, *, api: bool = False) -> None:
+    """Stamp a freshly logged-in session and let the store drop it at the absolute deadline.
+
+    ``api=True`` marks it as an API session (its key is handed out as a session token);
+    otherwise it is a cookie session and stays one.
+    """
     now = time.time() if now is None else now
     session[LOGIN_AT_KEY] = now
     session[SEEN_AT_KEY] = now
+    if api:
+        session[API_SESSION_KEY] = True
+    else:
+        session.pop(API_SESSION_KEY, None)
     session.set_expiry(datetime.fromtimestamp(now + absolute_timeout(), tz=UTC))
+
+
+def is_api_session(session: SessionBase) -> bool:
+    """Whether the session was started by an API login (its key is a session token)."""
+    return session.get(API_SESSION_KEY) is True
+
+
+def is_cookie_session(session: SessionBase) -> bool:
+    """Whether a logged-in session was started by a cookie login (e.g. the Django admin's)."""
+    return session.get(SESSION_KEY) is not None and not is_api_session(session)
 
 
 def expires_at(session: SessionBase) -> datetime | None:

@@ -171,13 +171,18 @@ class MeView(_UserView):
 
     @extend_schema(request=ProfileUpdateSerializer, responses={200: UserSerializer})
     def patch(self, request: Request, **kwargs: Any) -> Response:
-        user = services.update_user(request.user.pk, _body(request))
+        user = services.update_user(request.user.pk, _profile_changes(request))
         return Response(UserSerializer(user).data)
 
 
-def _body(request: Request) -> Any:
+def _profile_changes(request: Request) -> dict[str, Any]:
+    """The body of a profile PATCH, checked field by field by ``ProfileUpdateSerializer``."""
     data = request.data
-    return data.dict() if hasattr(data, "dict") else data
+    if hasattr(data, "dict"):  # a form body: one value per field, as JSON would give
+        data = data.dict()
+    serializer = ProfileUpdateSerializer(data=data, partial=True)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 class UserDetailView(APIView):
@@ -210,7 +215,9 @@ class UserDetailView(APIView):
             has_role(principal, ADMIN) or str(principal.pk) == str(user_id)
         ):
             raise UserNotFoundError()
-        return Response(UserSerializer(services.update_user(user_id, _body(request))).data)
+        return Response(
+            UserSerializer(services.update_user(user_id, _profile_changes(request))).data
+        )
 
 
 @extend_schema(parameters=[UserListQuerySerializer])

@@ -114,6 +114,8 @@ def _cache_settings() -> dict:
     return caches
 
 
+from rest_framework.settings import DEFAULTS  # noqa: E402 - plain data, no settings access
+
 settings.configure(
     DEBUG=False,
     SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
@@ -132,7 +134,12 @@ settings.configure(
     MIDDLEWARE=SUITE_MIDDLEWARE + COMMON_MIDDLEWARE,
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
     CACHES=_cache_settings(),
-    REST_FRAMEWORK=copy.deepcopy(project.REST_FRAMEWORK),
+    # No accounts app here: both sides authenticate with DRF's default classes, so the figures
+    # compare the envelope, errors, pagination and throttling only.
+    REST_FRAMEWORK={
+        **copy.deepcopy(project.REST_FRAMEWORK),
+        "DEFAULT_AUTHENTICATION_CLASSES": list(DEFAULTS["DEFAULT_AUTHENTICATION_CLASSES"]),
+    },
     **{name: getattr(project, name) for name in dir(project) if name.startswith("API_")},
     LANGUAGE_CODE=project.LANGUAGE_CODE,
     USE_I18N=project.USE_I18N,

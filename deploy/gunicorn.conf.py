@@ -48,8 +48,10 @@ _SHM = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for worker_tmp_di
 worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 
 # The access log: client, request line, status, bytes, duration and user agent; the request ID
-# goes in the record's own field (AccessRequestIDFilter below).
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# goes in the record's own field (AccessRequestIDFilter below). The request line is method, path
+# and protocol without the query string (%(U)s, not %(r)s): query strings carry tokens, emails
+# and reset keys, and the redaction filter only knows the names it looks for.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # No runtime control socket: nothing in the image uses gunicornc, and the user has no home.
 control_socket_disable = True
 

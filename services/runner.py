@@ -174,6 +174,12 @@ class Stack:
         }
 
     # --- configuration ---------------------------------------------------------------------
+    @property
+    def mail_dir(self) -> Path:
+        """The demo outbox: one file per message sent (``EMAIL_FILE_PATH`` overrides it)."""
+        explicit = self.base_env.get("EMAIL_FILE_PATH")
+        return Path(explicit).resolve() if explicit else self.data_dir / "mail"
+
     def url(self, name: str) -> str:
         """Base URL of a service, e.g. ``http://127.0.0.1:8002``."""
         return f"http://{self.host}:{self.ports[name]}"
@@ -208,6 +214,10 @@ class Stack:
                 "IDENTITY_SERVICE_URL": self.url(USER.name),
                 "TICKET_SERVICE_URL": self.url(TICKET.name),
                 "PYTHONUNBUFFERED": "1",
+                # Mail goes to a file outbox under the data folder, never into the log:
+                # `python -m services.user_service.manage outbox` reads it (see banner()).
+                "EMAIL_URL": self.base_env.get("EMAIL_URL") or "filemail://",
+                "EMAIL_FILE_PATH": str(self.mail_dir),
             }
         )
         if spec is USER:
@@ -461,6 +471,10 @@ class Stack:
             "       -H 'Content-Type: application/json' \\",
             f'       -d \'{{"email": "customer@example.com", "password": "{password}"}}\'',
             f"  curl -s {self.url(TICKET.name)}/api/v1/tickets -H 'X-Session-Token: <token>'",
+            "",
+            "Mail (password resets…) is not logged; it lands in the outbox. Read it with:",
+            f"  EMAIL_FILE_PATH={self.mail_dir} \\",
+            "  python -m services.user_service.manage outbox --last 1",
             "",
             "API schemas at /api/schema/, health at /health and /ready. Ctrl-C stops all three.",
             "",

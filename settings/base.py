@@ -54,6 +54,8 @@ MIDDLEWARE = [
     # Serves collected static files from the app itself (the container has no separate server).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # An API session token is never a session cookie (accounts/middleware.py).
+    "accounts.middleware.CookieSessionGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -92,7 +94,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": fail_safe(env.cache_url("CACHE_URL", default="locmemcache://"))}
 
 # --- Email ----------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Default: a development outbox, one file per message under EMAIL_FILE_PATH (var/mail/), read
+# with `manage.py outbox`. Never the console: a reset link in a log is a live token for anyone
+# who reads logs (accounts.E001 refuses console/dummy with DEBUG off unless
+# EMAIL_ALLOW_CONSOLE_BACKEND is on). Production: EMAIL_URL=smtp://…
+vars().update(env.email_url("EMAIL_URL", default="filemail://"))
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="") or str(BASE_DIR / "var" / "mail")
+EMAIL_ALLOW_CONSOLE_BACKEND = env.bool("EMAIL_ALLOW_CONSOLE_BACKEND", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 
 # --- Internationalisation ---------------------------------------------------------------------
@@ -141,8 +149,21 @@ API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=20)
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 API_PROBLEM_TYPE_BASE = env.str("API_PROBLEM_TYPE_BASE", default="")
+# DRF's own defaults (cookie SessionAuthentication + BasicAuthentication) would check passwords
+# outside the lockout and take admin cookies on the API: the suite names its classes instead
+# (session tokens and service tokens; accounts.W001 warns a service that leaves DRF's defaults).
+# Opt-ins, off unless set: API_BASIC_AUTH, API_COOKIE_SESSION_AUTH.
+API_BASIC_AUTH = env.bool("API_BASIC_AUTH", default=False)
+API_COOKIE_SESSION_AUTH = env.bool("API_COOKIE_SESSION_AUTH", default=False)
+API_AUTHENTICATION_CLASSES = [
+    "accounts.authentication.ServiceTokenAuthentication",
+    "accounts.authentication.SessionTokenAuthentication",
+    *(["rest_framework.authentication.SessionAuthentication"] if API_COOKIE_SESSION_AUTH else []),
+    *(["rest_framework.authentication.BasicAuthentication"] if API_BASIC_AUTH else []),
+]
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apipatterns.handlers.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": API_AUTHENTICATION_CLASSES,
     "DEFAULT_RENDERER_CLASSES": ["apipatterns.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "apipatterns.parsers.JSONParser",
@@ -195,8 +216,9 @@ INSTALLED_APPS += [
 ]
 MIDDLEWARE += ["allauth.account.middleware.AccountMiddleware"]
 SITE_ID = 1
-# allauth's backend (a ModelBackend subclass: permissions work) logs in by email.
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# allauth's backend (a ModelBackend subclass: permissions work) logs in by email; ours puts every
+# password check (the admin's login form too) behind allauth's login_failed lockout.
+AUTHENTICATION_BACKENDS = ["accounts.allauth_bridge.AuthenticationBackend"]
 # User.email is unique among *active* (not soft-deleted) users only, so that soft-deleting an
 # account frees its email; Django's check only recognises unconditional uniqueness. Every login
 # path looks users up through the active-only manager, so "unique" holds where it matters.

@@ -1,4 +1,4 @@
-"""Development settings: DEBUG on, DEBUG-level logs, console email."""
+"""Development settings: DEBUG on, DEBUG-level logs; mail goes to the var/mail/ outbox."""
 
 from settings.base import *  # noqa: F403
 from settings.base import SERVICE_NAME, env

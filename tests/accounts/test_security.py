@@ -340,3 +340,146 @@ def test_users_cannot_read_or_change_each_other_and_only_admins_or_services_list
     assert api.get(bob_url, **auth(admin)).status_code == 200
     assert api.get(bob_url, **service_auth()).status_code == 200
     assert api.get("/api/v1/users").status_code == 401
+
+
+# --- Issue 13 §2: every password check behind the one lockout ----------------------------------
+WRONG = "wrong-Guess-123"
+
+
+def _admin_login(client, email: str, password: str, address: str):
+    """The Django admin's login form (CSRF checks are off in Django's test client)."""
+    return client.post(
+        "/admin/login/",
+        {"username": email, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=address,
+    )
+
+
+def _guess(path: str, api, client, email: str, password: str, address: str, token: str) -> None:
+    """One password check through ``path``; asserts it did not let anybody in."""
+    if path == "api_login":
+        response = api.post(
+            "/api/v1/auth/login",
+            {"email": email, "password": password},
+            format="json",
+            REMOTE_ADDR=address,
+        )
+        assert response.status_code in (400, 429), response.content
+    elif path == "password_change":
+        response = api.post(
+            "/api/v1/auth/password/change",
+            {"current_password": password, "new_password": NEW_PASSWORD},
+            format="json",
+            REMOTE_ADDR=address,
+            **auth(token),
+        )
+        assert response.status_code in (400, 429), response.content
+    elif path == "admin_form":
+        response = _admin_login(client, email, password, address)
+        assert response.status_code == 200  # the form again, with an error
+    else:  # HTTP Basic on a view that opted into it
+        response = api.get(
+            "/basic/whoami", HTTP_AUTHORIZATION=_basic(email, password), REMOTE_ADDR=address
+        )
+        assert response.status_code in (401, 403)
+
+
+def _basic(email: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize("path", ["api_login", "password_change", "admin_form", "basic"])
+def test_wrong_guesses_on_any_password_path_lock_every_path(api, client, user, path):
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    token = login_token(api, "ann@example.com")
+    for attempt in range(5):
+        _guess(
+            path, api, client, "ann@example.com", f"{WRONG}{attempt}", f"192.0.2.{attempt}", token
+        )
+    # The right password from yet another address is refused everywhere.
+    response = api.post(
+        "/api/v1/auth/login",
+        {"email": "ann@example.com", "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="192.0.2.99",
+    )
+    assert response.status_code == 429, response.content
+    assert 290 <= int(response["Retry-After"]) <= 300  # the lock's real remaining time
+    assert response.json()["retry_after"] == int(response["Retry-After"])
+    change = api.post(
+        "/api/v1/auth/password/change",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        format="json",
+        REMOTE_ADDR="192.0.2.98",
+        **auth(token),
+    )
+    assert change.status_code == 429
+    assert int(change["Retry-After"]) > 60
+    admin = _admin_login(client, "ann@example.com", PASSWORD, "192.0.2.97")
+    assert admin.status_code == 200 and "_auth_user_id" not in client.session
+    basic = api.get(
+        "/basic/whoami",
+        HTTP_AUTHORIZATION=_basic("ann@example.com", PASSWORD),
+        REMOTE_ADDR="192.0.2.96",
+    )
+    assert basic.status_code in (401, 403)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)  # nothing was changed along the way
+
+
+def test_admin_form_and_basic_let_the_right_password_in_when_not_locked(api, client, user):
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    basic = api.get("/basic/whoami", HTTP_AUTHORIZATION=_basic("ann@example.com", PASSWORD))
+    assert basic.status_code == 200 and basic.json()["data"]["email"] == "ann@example.com"
+    response = _admin_login(client, "ann@example.com", PASSWORD, "192.0.2.1")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_one_client_guessing_on_the_admin_form_is_refused_on_the_api(api, client, user):
+    from accounts.services import create_user
+
+    for index in range(10):
+        victim = f"victim{index}@example.com"
+        create_user(victim, PASSWORD)
+        _admin_login(client, victim, WRONG, "192.0.2.50")
+    response = api.post(
+        "/api/v1/auth/login",
+        {"email": "ann@example.com", "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="192.0.2.50",
+    )
+    assert response.status_code == 429
+    assert 50 <= int(response["Retry-After"]) <= 60  # the per-client window: one minute
+
+
+def test_a_plain_authenticate_call_counts_and_is_refused_while_locked(rf, user):
+    from django.contrib.auth import authenticate
+
+    request = rf.post("/", REMOTE_ADDR="192.0.2.7")
+    for _ in range(5):
+        assert authenticate(request, username="ann@example.com", password=WRONG) is None
+    assert authenticate(request, username="ann@example.com", password=PASSWORD) is None
+    assert authenticate(None, email="bob@example.com", password=PASSWORD) is None  # no such user
+
+
+def test_admin_cookie_session_is_not_an_api_token(api, client, user):
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    assert _admin_login(client, "ann@example.com", PASSWORD, "192.0.2.3").status_code == 302
+    cookie = client.cookies["sessionid"].value
+    assert client.get("/admin/").status_code == 200
+    assert api.get("/api/v1/users/me", **auth(cookie)).status_code == 401
+    assert api.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer {cookie}").status_code == 401
+    assert introspect(api, cookie)["active"] is False
+
+
+def test_api_token_is_not_a_cookie_session(api, client, user):
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    token = login_token(api, "ann@example.com")
+    client.cookies["sessionid"] = token
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    # The cookie is dropped; the token itself still works on the API.
+    assert response.cookies["sessionid"].value == ""
+    assert api.get("/api/v1/users/me", **auth(token)).status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from accounts.roles import assign_role
@@ -90,6 +92,63 @@ def test_patch_me_changes_the_profile_and_refuses_other_fields(api, user):
     assert response.json()["errors"][0]["pointer"] == "#/is_staff"
     user.refresh_from_db()
     assert not user.is_staff
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"display_name": "bad\ud800name"}, "#/display_name"),
+        ({"display_name": "nul\x00byte"}, "#/display_name"),
+        ({"first_name": None}, "#/first_name"),
+        ({"last_name": ["a", "b"]}, "#/last_name"),
+        ({"display_name": True}, "#/display_name"),
+        ({"first_name": {"x": 1}}, "#/first_name"),
+        ({"timezone": "Mars/Olympus"}, "#/timezone"),
+        ({"display_name": "x" * 151}, "#/display_name"),
+    ],
+)
+def test_patch_me_refuses_values_that_are_not_clean_strings(api, user, body, pointer):
+    token = login_token(api, "ann@example.com")
+    before = api.get("/api/v1/users/me", **auth(token)).json()["data"]
+    # json.dumps escapes a lone surrogate as \\ud800, as a hostile client would send it.
+    raw = json.dumps(body)
+    response = api.patch("/api/v1/users/me", raw, content_type="application/json", **auth(token))
+    assert response.status_code == 400, response.content
+    problem = response.json()
+    assert problem["code"] == "validation_error"
+    assert [error["pointer"] for error in problem["errors"]] == [pointer]
+    assert api.get("/api/v1/users/me", **auth(token)).json()["data"] == before
+
+
+def test_patch_me_names_every_bad_field_at_once(api, user):
+    token = login_token(api, "ann@example.com")
+    response = api.patch(
+        "/api/v1/users/me",
+        {"first_name": None, "display_name": [1], "is_staff": True},
+        format="json",
+        **auth(token),
+    )
+    assert response.status_code == 400
+    pointers = sorted(error["pointer"] for error in response.json()["errors"])
+    assert pointers == ["#/is_staff"] or pointers == ["#/display_name", "#/first_name"]
+
+
+def test_patch_me_body_must_be_an_object(api, user):
+    token = login_token(api, "ann@example.com")
+    response = api.patch("/api/v1/users/me", ["display_name"], format="json", **auth(token))
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+
+
+def test_update_user_refuses_non_strings_from_python_callers(user):
+    from rest_framework.exceptions import ValidationError
+
+    from accounts import services
+
+    for value in (None, ["x"], True, "nul\x00", "\udfff"):
+        with pytest.raises(ValidationError) as caught:
+            services.update_user(user.pk, {"display_name": value})
+        assert "display_name" in caught.value.detail
 
 
 def test_admin_may_patch_another_user(api, user, admin_user):

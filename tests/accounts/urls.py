@@ -1,6 +1,8 @@
 """URLs for the accounts tests: the identity owner's API plus an endpoint a consumer would have."""
 
+from django.contrib import admin
 from django.urls import include, path
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,8 +30,20 @@ class AgentsOnly(APIView):
         return Response({"ok": True})
 
 
+class BasicWhoAmI(APIView):
+    """A view that opts into HTTP Basic (a service that sets API_BASIC_AUTH would have these)."""
+
+    authentication_classes = [BasicAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"email": request.user.email})
+
+
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("basic/whoami", BasicWhoAmI.as_view()),
     path("remote/whoami", RemoteWhoAmI.as_view()),
     path("remote/agents", AgentsOnly.as_view()),
 ]

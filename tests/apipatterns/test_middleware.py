@@ -124,7 +124,7 @@ def test_log_line_has_authenticated_user_id(client, log_output, django_user_mode
     user = django_user_model.objects.create_user(**login, password="pw-123456789")
     client.force_login(user)
     stream = log_output("json")
-    client.get("/drf/ping")
+    client.get("/drf/cookie-ping")  # a view that accepts cookie sessions
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
     line = next(r for r in records if r["logger"] == "apipatterns.requests")
     assert line["user_id"] == str(user.pk)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/<str:version>/ping", views.Ping.as_view()),
     path("api/<str:version>/orders", views.OrderCreate.as_view()),
     path("drf/ping", views.Ping.as_view()),
+    path("drf/cookie-ping", views.CookiePing.as_view()),
     path("drf/orders", views.OrderCreate.as_view()),
     path("drf/hand-built-error", views.HandBuiltError.as_view()),
     path("drf/widgets", views.WidgetList.as_view()),

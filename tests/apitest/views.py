@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 from rest_framework import exceptions, generics, serializers, throttling
-from rest_framework.authentication import BasicAuthentication
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -113,6 +113,12 @@ class Ping(APIView):
 
     def post(self, request, version=None):
         return Response({"received": request.data})
+
+
+class CookiePing(Ping):
+    """A view that opts into cookie sessions (the suite's defaults leave them out)."""
+
+    authentication_classes = [SessionAuthentication]
 
 
 class CleanWidget(APIView):

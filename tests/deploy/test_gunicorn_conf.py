@@ -126,9 +126,50 @@ def test_requests_gunicorn_refuses_get_problem_json_not_html(
     assert "9000" not in problem["detail"] and "<" not in body.decode()
 
 
+def test_the_access_log_never_holds_a_query_string(gunicorn_run):
+    """The README's promise: query strings (tokens, reset keys, emails) stay out of every log."""
+    import time
+    import urllib.request
+    import uuid
+
+    port, log = gunicorn_run
+    request_id = f"access-{uuid.uuid4().hex}"
+    secret = uuid.uuid4().hex
+    url = (
+        f"http://127.0.0.1:{port}/health?session_token={secret}&k={secret}"
+        f"&email=victim%40example.com&next=/x"
+    )
+    request = urllib.request.Request(url, headers={"X-Request-ID": request_id})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    deadline = time.monotonic() + 10
+    lines: list[str] = []
+    while not lines and time.monotonic() < deadline:
+        lines = [
+            line
+            for line in log.read_text(errors="replace").splitlines()
+            if request_id in line and "gunicorn.access" in line
+        ]
+        time.sleep(0.1)
+    assert lines, log.read_text()[-2000:]
+    assert '"GET /health HTTP/1.1" 200' in lines[0]
+    text = log.read_text(errors="replace")
+    assert secret not in text
+    assert "victim" not in text
+
+
 @pytest.fixture(scope="module")
-def gunicorn_server(tmp_path_factory):
-    """The image's gunicorn config serving the suite's test project on a free loopback port."""
+def gunicorn_server(gunicorn_run):
+    """The port of the gunicorn server below."""
+    return gunicorn_run[0]
+
+
+@pytest.fixture(scope="module")
+def gunicorn_run(tmp_path_factory):
+    """The image's gunicorn config serving the suite's test project on a free loopback port.
+
+    Yields the port and the file the server's output (its log) goes to.
+    """
     import os
     import socket
     import subprocess
@@ -166,7 +207,7 @@ def gunicorn_server(tmp_path_factory):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(f"gunicorn did not start:\n{log.read_text()}") from None
                 time.sleep(0.2)
-        yield port
+        yield port, log
     finally:
         server.terminate()
         server.wait(timeout=30)

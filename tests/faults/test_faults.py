@@ -205,31 +205,32 @@ def assert_problem(answer: Answer, status: int, *codes: str) -> None:
 def test_slow_and_failing_downstream_answers_within_the_deadline_and_the_circuit_recovers(
     stack, proxy, users
 ):
-    customer, agent = users["customer"]["token"], users["agent"]["id"]
-    # Healthy: also caches the customer's introspection, so only the assignee check goes slow.
-    assert create_ticket(stack, customer, agent).status == 201
+    # Only staff assign: the agent creates tickets assigned to itself.
+    staff, agent = users["agent"]["token"], users["agent"]["id"]
+    # Healthy: also caches the agent's introspection, so only the assignee check goes slow.
+    assert create_ticket(stack, staff, agent).status == 201
 
     proxy.mode = "slow"
-    slow = create_ticket(stack, customer, agent)
+    slow = create_ticket(stack, staff, agent)
     assert_problem(slow, 504, "upstream_timeout")
     assert slow.seconds < DEADLINE + 1.5, slow.seconds
 
     proxy.mode = "error"
-    answers = [create_ticket(stack, customer, agent) for _ in range(BREAKER_FAILURES + 2)]
+    answers = [create_ticket(stack, staff, agent) for _ in range(BREAKER_FAILURES + 2)]
     for answer in answers:
         assert answer.seconds < MAX_ANSWER_SECONDS
         assert answer.status in (502, 503), answer.body
         assert_problem(answer, answer.status, "upstream_error", "upstream_unavailable")
     assert answers[-1].code == "upstream_unavailable", "the circuit never opened"
     hits = proxy.hits
-    assert_problem(create_ticket(stack, customer, agent), 503, "upstream_unavailable")
+    assert_problem(create_ticket(stack, staff, agent), 503, "upstream_unavailable")
     assert proxy.hits == hits, "an open circuit still called the downstream"
 
     proxy.mode = "pass"
     time.sleep(BREAKER_RESET + 0.5)
-    recovered = create_ticket(stack, customer, agent)
+    recovered = create_ticket(stack, staff, agent)
     assert recovered.status == 201, recovered.body
-    assert create_ticket(stack, customer, agent).status == 201
+    assert create_ticket(stack, staff, agent).status == 201
 
 
 # --- an upload cut off mid-body ---------------------------------------------------------------
@@ -313,7 +314,7 @@ def test_services_keep_answering_while_redis_is_down_and_recover_by_themselves(
         listed = call("GET", f"{tickets}/api/v1/tickets", customer)
         assert listed.status == 200, listed.body
         assert listed.seconds < MAX_ANSWER_SECONDS
-        created = create_ticket(stack, customer, users["agent"]["id"])
+        created = create_ticket(stack, users["agent"]["token"], users["agent"]["id"])
         assert created.status == 201, created.body
         assert call("GET", f"{stack.url(USER.name)}/api/v1/users/me", customer).status == 200
         # allauth cannot take its rate-limit lock: logins are refused, not let through unlimited.

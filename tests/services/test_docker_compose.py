@@ -206,6 +206,14 @@ def test_uploaded_files_live_on_a_volume_at_the_file_services_media_root():
     assert "HEALTHCHECK_STORAGE = True" in settings_source
 
 
+def test_the_user_services_outbox_lives_on_a_volume_the_image_prepares():
+    assert "mail:/app/var/mail" in SERVICES_YML[USER.name]["volumes"]
+    assert "mail" in COMPOSE["volumes"]
+    assert "/app/var/mail" in (ROOT / "Dockerfile").read_text()
+    example = (ROOT / ".env.example").read_text()
+    assert "EMAIL_URL=filemail://" in example and "consolemail://\n" not in example
+
+
 def test_env_comes_from_env_example_and_every_variable_is_documented():
     for spec in SERVICES:
         service = SERVICES_YML[spec.name]

@@ -233,11 +233,14 @@ def test_signed_up_users_are_known_to_every_service(stack, customer, agent):
 def test_ticket_assigned_to_an_agent_with_comments(customer, agent):
     customer_client, customer_id = customer
     agent_client, agent_id = agent
-    ticket = create_ticket(customer_client, assignee_id=agent_id, priority="high")
+    ticket = create_ticket(customer_client, priority="high")
     assert ticket["reporter_id"] == customer_id
-    assert ticket["assignee_id"] == agent_id
+    assert ticket["assignee_id"] is None
     assert ticket["status"] == "open"
     path = f"/api/v1/tickets/{ticket['id']}"
+    # Only staff assign (a customer's assignee_id is a 403, see test_e2e_security.py).
+    assigned = data(agent_client.patch(TICKET.name, path, json={"assignee_id": agent_id}))
+    assert assigned["assignee_id"] == agent_id
     # The agent sees it, works on it; a comment from each side.
     assert data(agent_client.get(TICKET.name, path))["id"] == ticket["id"]
     moved = data(agent_client.patch(TICKET.name, path, json={"status": "in_progress"}))
@@ -253,10 +256,11 @@ def test_ticket_assigned_to_an_agent_with_comments(customer, agent):
     assert customer_client.patch(TICKET.name, path, json={"status": "resolved"}).status_code == 403
 
 
-def test_unknown_or_non_agent_assignee_is_a_400(customer):
-    customer_client, customer_id = customer
+def test_unknown_or_non_agent_assignee_is_a_400(customer, agent):
+    _, customer_id = customer
+    agent_client, _ = agent
     for assignee in (str(uuid.uuid4()), customer_id):
-        response = customer_client.post(
+        response = agent_client.post(
             TICKET.name, "/api/v1/tickets", json={"title": "x", "assignee_id": assignee}
         )
         body = problem(response, 400)
@@ -492,9 +496,8 @@ def test_one_request_id_in_all_three_services_logs_for_one_upload(stack, custome
         assert fresh.token not in (stack.log_dir / f"{spec.slug}.log").read_text()
 
 
-def test_user_service_outage_is_a_fast_503_and_the_stack_recovers(stack, customer, agent):
-    client, _ = customer
-    _, agent_id = agent
+def test_user_service_outage_is_a_fast_503_and_the_stack_recovers(stack, agent):
+    client, agent_id = agent  # staff: the assignee check asks the user service
     ticket_url = stack.url(TICKET.name)
     stack.stop(USER.name)
     try:

@@ -84,6 +84,18 @@ def test_tokens_from_the_environment_win(tmp_path):
     assert stack.service_env(TICKET)["SERVICE_AUTH_TOKEN"] == "t" * 40
 
 
+def test_mail_goes_to_an_outbox_under_the_data_dir_never_the_console(tmp_path):
+    stack = Stack(env={"EMAIL_URL": ""}, data_dir=tmp_path)
+    for spec in SERVICES:
+        env = stack.service_env(spec)
+        assert env["EMAIL_URL"] == "filemail://"
+        assert env["EMAIL_FILE_PATH"] == str(tmp_path.resolve() / "mail")
+    assert str(tmp_path.resolve() / "mail") in stack.banner()
+    assert "manage outbox" in stack.banner()
+    explicit = Stack(env={"EMAIL_FILE_PATH": str(tmp_path / "box")}, data_dir=tmp_path)
+    assert explicit.service_env(USER)["EMAIL_FILE_PATH"] == str((tmp_path / "box").resolve())
+
+
 def test_banner_names_every_address_and_the_demo_logins(tmp_path):
     stack = Stack(
         env={"DEMO_PASSWORD": "pw-for-test-123"}, data_dir=tmp_path, ports={USER.name: 9201}

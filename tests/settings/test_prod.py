@@ -34,3 +34,25 @@ def test_prod_refuses_the_development_key():
     )
     assert result.returncode != 0
     assert "too weak" in result.stderr
+
+
+def test_prod_refuses_a_console_or_dummy_email_backend():
+    for url in ("consolemail://", "dummymail://"):
+        result = run_manage(
+            "check", env={**REAL_ENV, "DJANGO_SETTINGS_MODULE": "settings.prod", "EMAIL_URL": url}
+        )
+        assert result.returncode != 0, url
+        assert "accounts.E001" in result.stderr
+
+
+def test_prod_takes_a_console_email_backend_only_when_a_setting_says_so():
+    result = run_manage(
+        "check",
+        env={
+            **REAL_ENV,
+            "DJANGO_SETTINGS_MODULE": "settings.prod",
+            "EMAIL_URL": "consolemail://",
+            "EMAIL_ALLOW_CONSOLE_BACKEND": "True",
+        },
+    )
+    assert result.returncode == 0, result.stderr

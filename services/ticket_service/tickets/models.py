@@ -57,11 +57,21 @@ def check_transition(current: str, new: str) -> None:
         )
 
 
-class Ticket(BaseModel):
-    """A support ticket reported by a user and optionally assigned to an agent."""
+#: Longest accepted title, description and comment body, in characters (docs/security.md).
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 20_000
+COMMENT_MAX_LENGTH = 10_000
 
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+
+class Ticket(BaseModel):
+    """A support ticket reported by a user and optionally assigned to an agent.
+
+    ``deleted_by`` is who soft-deleted it (cleared on restore): a customer may restore a ticket
+    they deleted themselves, never one that staff deleted.
+    """
+
+    title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     status = models.CharField(
         _("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.OPEN
     )
@@ -70,6 +80,7 @@ class Ticket(BaseModel):
     )
     reporter_id = models.UUIDField(_("reporter"), db_index=True)
     assignee_id = models.UUIDField(_("assignee"), null=True, blank=True, db_index=True)
+    deleted_by = models.UUIDField(_("deleted by"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -91,7 +102,7 @@ class Comment(BaseModel):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
     author_id = models.UUIDField(_("author"), db_index=True)
-    body = models.TextField(_("body"))
+    body = models.TextField(_("body"), max_length=COMMENT_MAX_LENGTH)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -89,7 +89,7 @@ class TicketListQuerySerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=TicketPriority.choices, required=False)
     assignee_id = serializers.UUIDField(required=False)
     reporter_id = serializers.UUIDField(required=False)
-    ordering = serializers.CharField(required=False)
+    ordering = serializers.CharField(required=False, max_length=200)
 
     def validate_ordering(self, value: str) -> list[str]:
         fields = [part.strip() for part in value.split(",") if part.strip()]
@@ -108,7 +108,7 @@ class InternalTicketQuerySerializer(serializers.Serializer):
     """Query parameters of ``/internal/v1/tickets/{id}``: on whose behalf the service asks."""
 
     for_user = serializers.UUIDField(required=False)
-    roles = serializers.CharField(required=False, default="")
+    roles = serializers.CharField(required=False, default="", max_length=200)
 
     def validate_roles(self, value: str) -> list[str]:
         return [role.strip() for role in value.split(",") if role.strip()]

@@ -47,6 +47,21 @@ def is_staff_user(roles: Iterable[str]) -> bool:
     return not STAFF_ROLES.isdisjoint(roles)
 
 
+def refuse_staff_only_fields(request: Request) -> None:
+    """403 when a non-staff caller sends ``status`` or ``assignee_id``, before any validation.
+
+    Checked on the raw body, so the assignee lookup at the user service (which tells an unknown
+    id from a user who is not an agent) is never an oracle for customers.
+    """
+    if is_staff_user(request.user.roles) or not isinstance(request.data, dict):
+        return
+    sent = [name for name in STAFF_ONLY_FIELDS if request.data.get(name) is not None]
+    if request.method == "POST":
+        sent = [name for name in sent if name != "status" or request.data[name] != "open"]
+    if sent:
+        raise PermissionDenied(_("Only agents and admins set a ticket's status or assignee."))
+
+
 def visible_tickets(queryset: QuerySet[Ticket], user_id: Any, roles: set[str]) -> QuerySet[Ticket]:
     """The part of ``queryset`` a user may see: all for agents and admins, else their own."""
     if is_staff_user(roles):
@@ -81,6 +96,10 @@ class TicketListCreateView(generics.ListCreateAPIView):
         # The primary key last: a stable order, so pages never repeat or skip a row.
         return queryset.order_by(*ordering, "-id")
 
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        refuse_staff_only_fields(request)
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer: TicketSerializer) -> None:
         data = serializer.validated_data
         if data.get("status", "open") != "open":
@@ -99,6 +118,11 @@ class TicketDetailView(generics.RetrieveUpdateDestroyAPIView):
         user = self.request.user
         return visible_tickets(Ticket.objects.all(), user.id, user.roles)
 
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.get_object()  # someone else's ticket stays a 404, whatever the body says
+        refuse_staff_only_fields(request)
+        return super().update(request, *args, **kwargs)
+
     def perform_update(self, serializer: TicketSerializer) -> None:
         changed = [name for name in STAFF_ONLY_FIELDS if name in serializer.validated_data]
         if changed and not is_staff_user(self.request.user.roles):
@@ -109,8 +133,12 @@ class TicketDetailView(generics.RetrieveUpdateDestroyAPIView):
             serializer.save()
 
     def perform_destroy(self, instance: Ticket) -> None:
-        # BaseModel.delete() is a soft delete; its comments go in the same batch.
-        instance.delete()
+        # BaseModel.delete() is a soft delete; its comments go in the same batch. Who deleted
+        # it decides who may restore it (TicketRestoreView).
+        with transaction.atomic():
+            instance.deleted_by = self.request.user.id
+            instance.save(update_fields=["deleted_by", "updated_at"])
+            instance.delete()
 
 
 class TicketRestoreView(APIView):
@@ -122,8 +150,20 @@ class TicketRestoreView(APIView):
     def post(self, request: Request, pk: str) -> Response:
         deleted = visible_tickets(Ticket.objects.deleted(), request.user.id, request.user.roles)
         ticket = get_object_or_404(deleted, pk=pk)
-        ticket.restore()
+        if not may_restore(ticket, request.user.id, request.user.roles):
+            raise PermissionDenied(_("Only agents and admins restore a ticket that staff deleted."))
+        with transaction.atomic():
+            ticket.restore()
+            ticket.deleted_by = None
+            ticket.save(update_fields=["deleted_by", "updated_at"])
         return Response(TicketSerializer(ticket).data, status=status.HTTP_200_OK)
+
+
+def may_restore(ticket: Ticket, user_id: Any, roles: Iterable[str]) -> bool:
+    """Staff restore any deleted ticket; anyone else only one they deleted themselves."""
+    if is_staff_user(roles):
+        return True
+    return ticket.deleted_by is not None and str(ticket.deleted_by) == str(user_id)
 
 
 class CommentListCreateView(generics.ListCreateAPIView):

@@ -11,7 +11,13 @@ import uuid
 
 import pytest
 
-from services.ticket_service.tickets.models import Comment, Ticket
+from services.ticket_service.tickets.models import (
+    COMMENT_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Comment,
+    Ticket,
+)
 from tests.services.ticket_service.conftest import client_as, remote_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("services.ticket_service.urls")]
@@ -31,14 +37,15 @@ def serve_user(server, user_id, *roles, status=200):
     server.expect_request(f"/api/v1/users/{user_id}").respond_with_json(body, status=status)
 
 
-def test_customer_creates_a_ticket_assigned_to_an_agent(user_service, customer, agent):
-    serve_user(user_service, agent.id, "agent")
-    response = client_as(customer).post(
-        "/api/v1/tickets", {"title": "Broken", "assignee_id": agent.id}, format="json"
+def test_agent_creates_a_ticket_assigned_to_an_agent(user_service, agent):
+    assignee = remote_user("agent")
+    serve_user(user_service, assignee.id, "agent")
+    response = client_as(agent).post(
+        "/api/v1/tickets", {"title": "Broken", "assignee_id": assignee.id}, format="json"
     )
     assert response.status_code == 201, response.content
     body = response.json()["data"]
-    assert body["reporter_id"] == customer.id and body["assignee_id"] == agent.id
+    assert body["reporter_id"] == agent.id and body["assignee_id"] == assignee.id
     assert body["status"] == "open" and body["priority"] == "normal"
     (request, _response) = user_service.log[0]
     assert request.headers["Authorization"] == "Bearer ticket-service-token"
@@ -49,10 +56,10 @@ def test_customer_creates_a_ticket_assigned_to_an_agent(user_service, customer, 
     ("roles", "status", "code"),
     [((), 404, "unknown_assignee"), (("customer",), 200, "assignee_not_agent")],
 )
-def test_assignee_must_be_an_existing_agent(user_service, customer, roles, status, code):
+def test_assignee_must_be_an_existing_agent(user_service, agent, roles, status, code):
     assignee = uuid.uuid4()
     serve_user(user_service, assignee, *roles, status=status)
-    response = client_as(customer).post(
+    response = client_as(agent).post(
         "/api/v1/tickets", {"title": "x", "assignee_id": str(assignee)}, format="json"
     )
     assert response.status_code == 400
@@ -64,7 +71,36 @@ def test_assignee_must_be_an_existing_agent(user_service, customer, roles, statu
     assert not Ticket.objects.exists()
 
 
-def test_user_service_down_is_503_upstream_unavailable(settings, customer):
+@pytest.mark.parametrize("assignee", ["known-agent", "known-customer", "unknown", "not-a-uuid"])
+def test_customers_never_assign_and_learn_nothing_about_the_id(user_service, customer, assignee):
+    ids = {"known-agent": str(uuid.uuid4()), "known-customer": str(uuid.uuid4())}
+    serve_user(user_service, ids["known-agent"], "agent")
+    serve_user(user_service, ids["known-customer"], "customer")
+    value = ids.get(assignee, str(uuid.uuid4()) if assignee == "unknown" else assignee)
+    response = client_as(customer).post(
+        "/api/v1/tickets", {"title": "x", "assignee_id": value}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert user_service.log == []  # refused before any lookup
+    assert not Ticket.objects.exists()
+    # Nor on their own ticket afterwards.
+    ticket = Ticket.objects.create(title="mine", reporter_id=customer.id)
+    response = client_as(customer).patch(
+        f"/api/v1/tickets/{ticket.id}", {"assignee_id": value}, format="json"
+    )
+    assert response.status_code == 403
+    assert user_service.log == []
+
+
+def test_customer_may_send_an_empty_assignee_and_an_open_status(customer):
+    response = client_as(customer).post(
+        "/api/v1/tickets", {"title": "x", "assignee_id": None, "status": "open"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_user_service_down_is_503_upstream_unavailable(settings, agent):
     import socket
 
     with socket.socket() as sock:
@@ -72,12 +108,36 @@ def test_user_service_down_is_503_upstream_unavailable(settings, customer):
         closed_port = sock.getsockname()[1]
     settings.IDENTITY_SERVICE_URL = f"http://127.0.0.1:{closed_port}"
     settings.HTTP_CLIENT_RETRIES = 0
-    response = client_as(customer).post(
+    response = client_as(agent).post(
         "/api/v1/tickets", {"title": "x", "assignee_id": str(uuid.uuid4())}, format="json"
     )
     assert response.status_code == 503
     assert response.json()["code"] == "upstream_unavailable"
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("title", TITLE_MAX_LENGTH), ("description", DESCRIPTION_MAX_LENGTH)],
+)
+def test_ticket_text_fields_have_a_maximum_length(customer, field, limit):
+    client = client_as(customer)
+    base = {"title": "t"}
+    ok = client.post("/api/v1/tickets", {**base, field: "x" * limit}, format="json")
+    assert ok.status_code == 201, ok.content[:300]
+    too_long = client.post("/api/v1/tickets", {**base, field: "x" * (limit + 1)}, format="json")
+    assert too_long.status_code == 400
+    assert [e["pointer"] for e in too_long.json()["errors"]] == [f"#/{field}"]
+
+
+def test_comment_body_has_a_maximum_length(customer):
+    ticket = Ticket.objects.create(title="t", reporter_id=customer.id)
+    path = f"/api/v1/tickets/{ticket.id}/comments"
+    client = client_as(customer)
+    assert client.post(path, {"body": "x" * COMMENT_MAX_LENGTH}, format="json").status_code == 201
+    response = client.post(path, {"body": "x" * (COMMENT_MAX_LENGTH + 1)}, format="json")
+    assert response.status_code == 400
+    assert [e["pointer"] for e in response.json()["errors"]] == ["#/body"]
 
 
 def test_customers_see_their_own_tickets_agents_see_all(customer, agent):
@@ -162,6 +222,24 @@ def test_delete_is_soft_cascades_to_comments_and_restore_undoes_it(customer):
     assert other.delete(path).status_code == 404
     client.delete(path)
     assert other.post(f"{path}/restore").status_code == 404
+
+
+def test_only_staff_restore_what_staff_deleted(customer, agent):
+    ticket = Ticket.objects.create(title="t", reporter_id=customer.id)
+    path = f"/api/v1/tickets/{ticket.id}"
+    assert client_as(agent).delete(path).status_code == 204
+    refused = client_as(customer).post(f"{path}/restore")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "permission_denied"
+    assert Ticket.objects.deleted().filter(pk=ticket.pk).exists()  # still deleted
+    assert client_as(agent).post(f"{path}/restore").status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.deleted_by is None
+    # What the customer deleted themselves, they may restore; staff may too.
+    assert client_as(customer).delete(path).status_code == 204
+    assert client_as(customer).post(f"{path}/restore").status_code == 200
+    assert client_as(customer).delete(path).status_code == 204
+    assert client_as(remote_user("admin")).post(f"{path}/restore").status_code == 200
 
 
 def test_internal_lookup_is_for_services_and_applies_the_visibility_rule(
