@@ -99,19 +99,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Select the ``stack`` and ``postgres_only`` tests for this pass of ``scripts/test``."""
-    _select_stack_tests(config, items)
-    _select_container_tests(config, items)
+    """Select the ``stack``, ``container`` and ``postgres_only`` tests for this pass."""
+    _select_once_per_run(config, items, "stack")
+    _select_once_per_run(config, items, "container")
     _select_postgres_only_tests(config, items)
 
 
-def _select_stack_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run ``stack``-marked tests (fuzzing, faults: minutes each) once per ``scripts/test``.
+def _select_once_per_run(config: pytest.Config, items: list[pytest.Item], marker: str) -> None:
+    """Run tests marked ``marker`` (slow: minutes each) once per ``scripts/test``.
 
-    They run in the PostgreSQL pass (always run under CI=true) and are deselected, not skipped,
-    in the SQLite pass; ``RUN_STACK_TESTS=1`` runs them anywhere, ``=0`` nowhere.
+    ``stack`` (fuzzing, faults) and ``container`` (podman image build, docker-compose.yml) tests
+    run in the PostgreSQL pass (always run under CI=true) and are deselected, not skipped, in the
+    SQLite pass; ``RUN_STACK_TESTS`` / ``RUN_CONTAINER_TESTS`` ``=1`` runs them in any pass, ``=0``
+    in none. Where podman is missing, container tests skip with the reason outside CI
+    (tests/deploy/conftest.py).
     """
-    wanted = os.environ.get("RUN_STACK_TESTS")
+    wanted = os.environ.get(f"RUN_{marker.upper()}_TESTS")
     run = (
         _default_database_is_postgresql()
         if wanted is None
@@ -119,31 +122,10 @@ def _select_stack_tests(config: pytest.Config, items: list[pytest.Item]) -> None
     )
     if run:
         return
-    deselected = [item for item in items if item.get_closest_marker("stack")]
+    deselected = [item for item in items if item.get_closest_marker(marker)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("stack")]
-
-
-def _select_container_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run ``container``-marked tests (podman image build, docker-compose.yml) once per run.
-
-    Like ``stack`` tests: in the PostgreSQL pass, deselected (not skipped) in the SQLite pass;
-    ``RUN_CONTAINER_TESTS=1`` runs them in any pass, ``=0`` in none. Where podman is missing
-    they skip with the reason outside CI (tests/deploy/conftest.py).
-    """
-    wanted = os.environ.get("RUN_CONTAINER_TESTS")
-    run = (
-        _default_database_is_postgresql()
-        if wanted is None
-        else wanted.lower() in ("1", "true", "yes")
-    )
-    if run:
-        return
-    deselected = [item for item in items if item.get_closest_marker("container")]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("container")]
+        items[:] = [item for item in items if not item.get_closest_marker(marker)]
 
 
 def _select_postgres_only_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
