@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
+
+from healthchecks.conf import health_settings
 
 
 @register()
 def check_healthcheck_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """``HEALTHCHECK_DEPENDENCIES`` maps names to http(s) URLs; ``HEALTHCHECK_TIMEOUT`` > 0."""
     errors: list[CheckMessage] = []
-    dependencies = getattr(settings, "HEALTHCHECK_DEPENDENCIES", {})
+    dependencies = health_settings.HEALTHCHECK_DEPENDENCIES
     if not isinstance(dependencies, dict):
         errors.append(
             Error(
@@ -43,7 +44,7 @@ def check_healthcheck_settings(app_configs: Any = None, **kwargs: Any) -> list[C
                         id="healthchecks.E002",
                     )
                 )
-    timeout = getattr(settings, "HEALTHCHECK_TIMEOUT", 2.0)
+    timeout = health_settings.HEALTHCHECK_TIMEOUT
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         errors.append(
             Error(
