@@ -195,13 +195,16 @@ def revoke_role_change(
 
 def connect_receivers() -> None:
     """Connect the receivers above to the models they watch (``AccountsConfig.ready``)."""
-    from allauth.usersessions.models import UserSession
+    from django.apps import apps
     from django.contrib.auth import get_user_model
 
+    if apps.is_installed("allauth.usersessions"):  # else accounts.E002 names it
+        from allauth.usersessions.models import UserSession
+
+        post_delete.connect(
+            revoke_ended_session, sender=UserSession, dispatch_uid="accounts.revoke_ended_session"
+        )
     user_model = get_user_model()
-    post_delete.connect(
-        revoke_ended_session, sender=UserSession, dispatch_uid="accounts.revoke_ended_session"
-    )
     post_save.connect(
         revoke_changed_user, sender=user_model, dispatch_uid="accounts.revoke_changed_user"
     )

@@ -1,11 +1,20 @@
-"""Django system checks for the healthchecks settings (run by ``manage.py check`` and at start)."""
+"""Django system checks for the healthchecks settings (run by ``manage.py check`` and at start).
+
+- ``healthchecks.E001``: ``HEALTHCHECK_DEPENDENCIES`` is not a mapping of names to URLs.
+- ``healthchecks.E002``: one of its URLs is not an absolute http(s) URL.
+- ``healthchecks.E003``: ``HEALTHCHECK_TIMEOUT`` is not a positive number.
+- ``healthchecks.E004``: one of its URLs holds credentials.
+- ``healthchecks.E005``: ``/health`` or ``/ready`` is not routed (``healthchecks.urls`` missing).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.core.checks import CheckMessage, Error, register
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.urls import NoReverseMatch, reverse
 
 from healthchecks.conf import health_settings
 
@@ -53,3 +62,25 @@ def check_healthcheck_settings(app_configs: Any = None, **kwargs: Any) -> list[C
             )
         )
     return errors
+
+
+@register(Tags.urls)
+def check_healthcheck_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``healthchecks.E005``: ``/health`` and ``/ready`` are routed (``healthchecks.urls``)."""
+    missing = []
+    for name in ("health", "ready"):
+        try:
+            reverse(name)
+        except NoReverseMatch:
+            missing.append(name)
+    if not missing:
+        return []
+    return [
+        Error(
+            f"The root URLconf ({settings.ROOT_URLCONF}) has no {' or '.join(missing)} URL: "
+            f"probes cannot reach the service.",
+            hint=f'Add path("", include("healthchecks.urls")) to urlpatterns in '
+            f"{settings.ROOT_URLCONF}.",
+            id="healthchecks.E005",
+        )
+    ]
