@@ -51,10 +51,10 @@ class Setting:
 
     @property
     def documented_default(self) -> str:
-        """The default as the docs table shows it (a Python literal, or ``default_doc``)."""
+        """The default as the docs tables show it (Markdown), ``default_doc`` when given."""
         if self.default_doc is not None:
             return self.default_doc
-        return repr(self.default)
+        return f"`{self.default!r}`"
 
 
 class AppSettings:
@@ -106,6 +106,15 @@ class AppSettings:
 
     def __contains__(self, name: object) -> bool:
         return name in self._definitions
+
+    def markdown_table(self) -> str:
+        """The Markdown table of these settings that the app's docs page carries."""
+        rows = ["| Setting | Default | What it does |", "|---|---|---|"]
+        rows += [
+            f"| `{setting.name}` | {setting.documented_default} | {setting.doc} |"
+            for setting in self
+        ]
+        return "\n".join(rows)
 
     @property
     def app(self) -> str:
@@ -165,12 +174,14 @@ shared_core_settings = AppSettings(
         Setting(
             "HTTP_CLIENT_RETRIES",
             3,
-            "Retries of an idempotent call after a connection error, timeout or 502/503/504.",
+            "Retries of a call that may be retried (idempotent methods, or POST/PATCH with an "
+            "`Idempotency-Key`) after a connection error, a timeout or a 5xx.",
         ),
         Setting(
             "HTTP_CLIENT_BACKOFF_FACTOR",
             0.5,
-            "Back-off before retry *n*: `factor * 2 ** (n - 1)` seconds, with full jitter.",
+            "Back-off before retry *n*: `min(backoff_max, factor * 2 ** (n - 1))` seconds, with "
+            "equal jitter.",
         ),
         Setting("HTTP_CLIENT_BACKOFF_MAX", 10.0, "The longest back-off, in seconds."),
         Setting(
