@@ -150,11 +150,13 @@ def probe(args: list[str], port: int) -> tuple[int, str, dict, str]:
     return status, content_type, body, raw.decode(errors="replace")
 
 
-def assert_each_required_line_is_a_check(project: Path, python: Path, env: dict) -> None:
+def assert_each_required_line_is_a_check(
+    project: Path, python: Path, env: dict, files: tuple[str, ...]
+) -> None:
     """Each line the page marks ``without it: <ID>``, removed alone, fails ``check`` with <ID>
     (never a crash or another app's error), and the project checks clean again once restored."""
     removed = 0
-    for name in ("inventory/settings.py", "inventory/urls.py"):
+    for name in files:
         path = project / name
         original = path.read_text()
         lines = original.splitlines(keepends=True)
@@ -291,7 +293,9 @@ def test_quickstart_builds_and_runs_a_new_service(tmp_path, catalog):
         assert probes >= 5, "the quickstart lost its probes"
         # The model, its migration and a soft delete through the API.
         assert list((project / "inventory" / "migrations").glob("0001_*.py"))
-        assert_each_required_line_is_a_check(project, venv_python, env)
+        assert_each_required_line_is_a_check(
+            project, venv_python, env, ("inventory/settings.py", "inventory/urls.py")
+        )
     finally:
         if server is not None:
             server.terminate()
