@@ -60,9 +60,9 @@ class Setting:
 class AppSettings:
     """Attribute access to a group of Django settings, each with a default.
 
-    ``conf.NAME`` is ``settings.NAME`` when the project sets it, else the default; the value is
-    then stored on the instance, so the next read is a plain attribute lookup. ``reload()`` (called
-    on ``setting_changed`` for one of its names) forgets the stored values.
+    ``conf.NAME`` is the Django setting ``NAME`` when the project sets it, else the default; the
+    value is then stored on the instance, so the next read is a plain attribute lookup.
+    ``reload()`` (called on ``setting_changed`` for one of its names) forgets the stored values.
     """
 
     def __init__(self, app: str, settings: Iterable[Setting]) -> None:

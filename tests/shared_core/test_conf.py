@@ -85,3 +85,26 @@ def test_http_client_defaults_apply_when_the_project_sets_none(settings):
     client = HTTPClient("http://127.0.0.1:9/")
     assert (client.deadline, client.retries) == (7.0, 0)
     client.close()
+
+
+def test_the_apps_read_only_djangos_own_settings_directly():
+    # Anything else goes through the app's settings object, which has a default for it.
+    import re
+    from pathlib import Path
+
+    from django.conf import global_settings
+
+    root = Path(__file__).resolve().parents[2]
+    read = re.compile(r"(?<![\w.])settings\.([A-Z][A-Z0-9_]*)|getattr\(settings,")
+    offenders = []
+    for app in ("shared_core", "apipatterns", "accounts", "healthchecks"):
+        for path in (root / app).rglob("*.py"):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                for match in read.finditer(line.split("#")[0]):
+                    name = match[1]
+                    # ROOT_URLCONF is Django's too, required by it (no global default).
+                    if name is None or not (
+                        hasattr(global_settings, name) or name == "ROOT_URLCONF"
+                    ):
+                        offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert offenders == []
