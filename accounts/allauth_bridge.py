@@ -45,6 +45,7 @@ from allauth.core.internal.sessionkit import get_session_user
 from allauth.headless.tokens.strategies.sessions import (
     SessionTokenStrategy as AllauthSessionTokenStrategy,
 )
+from allauth.socialaccount import app_settings as socialaccount_settings
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -438,7 +439,7 @@ class SocialLoginError(Exception):
 
 def enabled_providers() -> list[str]:
     """Provider ids switched on by their client ID/secret in the environment."""
-    return sorted(getattr(settings, "SOCIALACCOUNT_PROVIDERS", {}))
+    return sorted(socialaccount_settings.PROVIDERS)
 
 
 def social_login(request: HttpRequest, provider_id: str, token: dict[str, Any]) -> SessionBase:

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from rest_framework import exceptions
@@ -43,8 +42,10 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from accounts import revocation
+from accounts.conf import accounts_settings
 from accounts.exceptions import InvalidSessionError
 from accounts.sessions import is_well_formed_token
+from shared_core.conf import shared_core_settings
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def match_service_token(token: str | None) -> str | None:
     found = None
     # Compare against every entry, without stopping early, so timing says nothing about which
     # (or whether any) token matched.
-    for name, expected in dict(settings.ACCEPTED_SERVICE_TOKENS).items():
+    for name, expected in dict(accounts_settings.ACCEPTED_SERVICE_TOKENS).items():
         if expected and hmac.compare_digest(presented, str(expected).encode()):
             found = name
     return found
@@ -298,7 +299,7 @@ class RemoteSessionAuthentication(BaseAuthentication):
         return answer
 
     def _cache_ttl(self, answer: dict[str, Any]) -> int:
-        ttl = int(settings.IDENTITY_CACHE_TTL)
+        ttl = int(accounts_settings.IDENTITY_CACHE_TTL)
         expires_at = answer.get("expires_at")
         if expires_at:
             try:
@@ -329,7 +330,9 @@ class RemoteSessionAuthentication(BaseAuthentication):
 
 def identity_client() -> Any:
     """The identity service's shared client (``IDENTITY_SERVICE_URL``, ``SERVICE_AUTH_TOKEN``)."""
-    return _identity_client(settings.IDENTITY_SERVICE_URL, settings.SERVICE_AUTH_TOKEN)
+    return _identity_client(
+        accounts_settings.IDENTITY_SERVICE_URL, shared_core_settings.SERVICE_AUTH_TOKEN
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -345,7 +348,7 @@ def _identity_client(base_url: str, auth_token: str) -> Any:
         base_url,
         auth_token=auth_token,
         retries=1,
-        deadline=min(float(settings.HTTP_CLIENT_DEADLINE), 5.0),
+        deadline=min(float(shared_core_settings.HTTP_CLIENT_DEADLINE), 5.0),
     )
 
 

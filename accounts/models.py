@@ -93,6 +93,10 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
         ordering = ["created_at"]
         constraints = [unique_among_active("email", name="accounts_user_email_active_uniq")]
+        # Like django.contrib.auth's User: the model exists only when AUTH_USER_MODEL names it.
+        # A project that installs accounts without that line gets accounts.E001 (naming it)
+        # instead of four clashing reverse accessors (fields.E304) between the two user models.
+        swappable = "AUTH_USER_MODEL"
 
     def __str__(self) -> str:
         return self.email

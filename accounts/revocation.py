@@ -48,6 +48,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts.conf import accounts_settings
+
 logger = logging.getLogger(__name__)
 
 FEED_PATH = "internal/v1/revocations"
@@ -72,7 +74,7 @@ def token_hash(token: str) -> str:
 
 def identity_cache_alias() -> str:
     """``IDENTITY_CACHE_ALIAS``, else ``identity`` when ``CACHES`` has it, else ``default``."""
-    alias = getattr(settings, "IDENTITY_CACHE_ALIAS", None)
+    alias = accounts_settings.IDENTITY_CACHE_ALIAS
     if alias:
         return str(alias)
     return IDENTITY_ALIAS if IDENTITY_ALIAS in settings.CACHES else DEFAULT_CACHE_ALIAS
@@ -97,7 +99,7 @@ def poll_interval() -> float:
     """
     global _poll_interval
     if _poll_interval is None:
-        value = getattr(settings, "IDENTITY_REVOCATION_POLL_INTERVAL", None)
+        value = accounts_settings.IDENTITY_REVOCATION_POLL_INTERVAL
         if value is None:
             value = DEFAULT_POLL_INTERVAL if is_process_local(identity_cache()) else 0.0
         _poll_interval = max(0.0, float(value))
@@ -116,12 +118,12 @@ def _settings_changed(*, setting: str, **kwargs: Any) -> None:
 
 def marker_ttl() -> int:
     """How long a marker outlives any answer cached before it (the TTL plus a call's deadline)."""
-    return int(settings.IDENTITY_CACHE_TTL) + 60
+    return int(accounts_settings.IDENTITY_CACHE_TTL) + 60
 
 
 def retention() -> timedelta:
     """How long the user service keeps revocations for the feed."""
-    return timedelta(seconds=int(settings.IDENTITY_CACHE_TTL) + FEED_LOOKBACK + 60)
+    return timedelta(seconds=int(accounts_settings.IDENTITY_CACHE_TTL) + FEED_LOOKBACK + 60)
 
 
 # --- The user service: record revocations ----------------------------------------------------
@@ -193,13 +195,16 @@ def revoke_role_change(
 
 def connect_receivers() -> None:
     """Connect the receivers above to the models they watch (``AccountsConfig.ready``)."""
-    from allauth.usersessions.models import UserSession
+    from django.apps import apps
     from django.contrib.auth import get_user_model
 
+    if apps.is_installed("allauth.usersessions"):  # else accounts.E002 names it
+        from allauth.usersessions.models import UserSession
+
+        post_delete.connect(
+            revoke_ended_session, sender=UserSession, dispatch_uid="accounts.revoke_ended_session"
+        )
     user_model = get_user_model()
-    post_delete.connect(
-        revoke_ended_session, sender=UserSession, dispatch_uid="accounts.revoke_ended_session"
-    )
     post_save.connect(
         revoke_changed_user, sender=user_model, dispatch_uid="accounts.revoke_changed_user"
     )

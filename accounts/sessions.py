@@ -13,9 +13,10 @@ import re
 import time
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+
+from accounts.conf import accounts_settings
 
 LOGIN_AT_KEY = "_accounts_login_at"
 SEEN_AT_KEY = "_accounts_seen_at"
@@ -30,12 +31,12 @@ _TOKEN_RE = re.compile(r"^[a-z0-9]{8,64}$")
 
 def idle_timeout() -> int:
     """Seconds without activity after which a session ends (``SESSION_IDLE_TIMEOUT``)."""
-    return int(settings.SESSION_IDLE_TIMEOUT)
+    return int(accounts_settings.SESSION_IDLE_TIMEOUT)
 
 
 def absolute_timeout() -> int:
     """Seconds after login after which a session ends anyway (``SESSION_ABSOLUTE_TIMEOUT``)."""
-    return int(settings.SESSION_ABSOLUTE_TIMEOUT)
+    return int(accounts_settings.SESSION_ABSOLUTE_TIMEOUT)
 
 
 def activity_resolution() -> float:

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
@@ -28,10 +27,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from apipatterns.conf import apipatterns_settings
 from apipatterns.exceptions import InvalidParameter
 
 DEFAULT_PAGE_SIZE = 20
-DEFAULT_MAX_PAGE_SIZE = 100
 MAX_DIGITS = 18
 # Databases take OFFSET/LIMIT as signed 64-bit integers; anything past that is past the end.
 _MAX_OFFSET = 2**63 - 1
@@ -44,7 +43,7 @@ def default_page_size() -> int:
 
 def max_page_size() -> int:
     """``API_MAX_PAGE_SIZE``: the largest ``per_page`` a client gets (larger values are clamped)."""
-    return getattr(settings, "API_MAX_PAGE_SIZE", DEFAULT_MAX_PAGE_SIZE)
+    return apipatterns_settings.API_MAX_PAGE_SIZE
 
 
 def parse_positive_int(value: Any, parameter: str) -> int | None:

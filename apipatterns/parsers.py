@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.settings import api_settings
 
+from apipatterns.conf import apipatterns_settings
 from apipatterns.exceptions import MalformedBody, PayloadTooLarge
 
-DEFAULT_MAX_JSON_DEPTH = 64
 TOO_DEEP = _("The JSON body is nested too deeply.")
 
 
@@ -80,7 +80,7 @@ class JSONParser(parsers.JSONParser):
             raise MalformedBody(TOO_DEEP) from None
         except (ValueError, LookupError):
             raise MalformedBody() from None
-        max_depth = getattr(settings, "API_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH)
+        max_depth = apipatterns_settings.API_MAX_JSON_DEPTH
         if isinstance(data, dict | list) and _too_deep(data, max_depth):
             raise MalformedBody(TOO_DEEP)
         return data

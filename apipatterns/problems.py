@@ -16,11 +16,11 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from apipatterns.conf import apipatterns_settings
 from shared_core.request_id import get_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -93,7 +93,7 @@ def status_title(status: int) -> str:
 
 def problem_type(code: str) -> str:
     """The ``type`` URI: ``about:blank`` unless ``API_PROBLEM_TYPE_BASE`` names a docs base URI."""
-    base = getattr(settings, "API_PROBLEM_TYPE_BASE", "")
+    base = apipatterns_settings.API_PROBLEM_TYPE_BASE
     return f"{base}{code}" if base else "about:blank"
 
 

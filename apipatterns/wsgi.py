@@ -34,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 
+from apipatterns.conf import apipatterns_settings
 from apipatterns.problems import PROBLEM_CONTENT_TYPE, build_problem, render_problem
 from shared_core.request_id import REQUEST_ID_HEADER, REQUEST_ID_META_KEY, request_id_context
 
@@ -54,7 +55,7 @@ def is_chunked(environ: dict[str, Any]) -> bool:
 
 def max_chunked_body_size() -> int | None:
     """``API_MAX_CHUNKED_BODY_SIZE``, else ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (``None``: no limit)."""
-    limit = getattr(settings, "API_MAX_CHUNKED_BODY_SIZE", None)
+    limit = apipatterns_settings.API_MAX_CHUNKED_BODY_SIZE
     return limit if limit is not None else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 

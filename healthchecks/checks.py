@@ -28,7 +28,9 @@ from health_check import checks as library_checks
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceReturnedUnexpectedResult, ServiceUnavailable
 
+from healthchecks.conf import health_settings
 from shared_core import clients
+from shared_core.conf import shared_core_settings
 from shared_core.redaction import redact_text
 
 try:
@@ -181,7 +183,7 @@ class DownstreamService(HealthCheck):
                 deadline=seconds,
                 retries=0,
                 circuit_breaker=False,
-                service_name=getattr(settings, "SERVICE_NAME", None),
+                service_name=shared_core_settings.SERVICE_NAME,
             )
         except ValueError as e:
             # Not an absolute http(s) URL, or one holding credentials (the system check says so
@@ -214,8 +216,8 @@ def readiness_checks() -> list[tuple[type[HealthCheck], dict[str, Any]]]:
     if DEFAULT_DB_ALIAS in settings.DATABASES:
         specs.append((MigrationsApplied, {"alias": DEFAULT_DB_ALIAS}))
     specs.extend((Cache, {"alias": alias}) for alias in settings.CACHES)
-    if getattr(settings, "HEALTHCHECK_STORAGE", False):
+    if health_settings.HEALTHCHECK_STORAGE:
         specs.append((Storage, {"alias": "default"}))
-    for name, url in getattr(settings, "HEALTHCHECK_DEPENDENCIES", {}).items():
+    for name, url in health_settings.HEALTHCHECK_DEPENDENCIES.items():
         specs.append((DownstreamService, {"name": name, "url": url}))
     return specs

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
@@ -35,6 +34,7 @@ from health_check.base import HealthCheck
 from health_check.views import HealthCheckView, MediaType
 
 from healthchecks.checks import readiness_checks, safe_message
+from healthchecks.conf import health_settings
 
 __all__ = ["HealthView", "LivenessView", "ReadinessView", "SettingsChecks"]
 
@@ -105,7 +105,7 @@ class HealthView(HealthCheckView):
 
     ``checks`` takes what the library's view takes (classes, dotted paths, or ``(class, options)``
     pairs). ``timeout`` (seconds) applies to every check whose options set none; ``None`` means
-    ``settings.HEALTHCHECK_TIMEOUT``.
+    ``HEALTHCHECK_TIMEOUT``.
     """
 
     checks: Iterable[Any] = ()
@@ -122,7 +122,7 @@ class HealthView(HealthCheckView):
 
     def get_timeout(self) -> datetime.timedelta:
         """The timeout given to each check that does not set its own."""
-        seconds = self.timeout if self.timeout is not None else settings.HEALTHCHECK_TIMEOUT
+        seconds = self.timeout if self.timeout is not None else health_settings.HEALTHCHECK_TIMEOUT
         return datetime.timedelta(seconds=float(seconds))
 
     def get_checks(self) -> Iterator[HealthCheck]:

@@ -96,7 +96,7 @@ CACHES = {"default": fail_safe(env.cache_url("CACHE_URL", default="locmemcache:/
 # --- Email ----------------------------------------------------------------------------------
 # Default: a development outbox, one file per message under EMAIL_FILE_PATH (var/mail/), read
 # with `manage.py outbox`. Never the console: a reset link in a log is a live token for anyone
-# who reads logs (accounts.E001 refuses console/dummy with DEBUG off unless
+# who reads logs (accounts.E005 refuses console/dummy with DEBUG off unless
 # EMAIL_ALLOW_CONSOLE_BACKEND is on). Production: EMAIL_URL=smtp://…
 vars().update(env.email_url("EMAIL_URL", default="filemail://"))
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="") or str(BASE_DIR / "var" / "mail")

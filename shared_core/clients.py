@@ -282,13 +282,11 @@ class _Adapter(HTTPAdapter):
 # --- The client -----------------------------------------------------------------------------------
 
 
-def _setting(name: str, default: Any) -> Any:
-    """Read a Django setting when settings are configured (the client also works without)."""
-    from django.conf import settings
+def _setting(name: str) -> Any:
+    """A ``shared_core`` setting (its default when Django settings are not configured)."""
+    from shared_core.conf import shared_core_settings
 
-    if settings.configured:
-        return getattr(settings, name, default)
-    return default
+    return getattr(shared_core_settings, name)
 
 
 def _positive(name: str, value: Any) -> float:
@@ -371,28 +369,28 @@ class HTTPClient:
 
         if timeout is None:
             timeout = (
-                _setting("HTTP_CLIENT_CONNECT_TIMEOUT", 3.05),
-                _setting("HTTP_CLIENT_READ_TIMEOUT", 10.0),
+                _setting("HTTP_CLIENT_CONNECT_TIMEOUT"),
+                _setting("HTTP_CLIENT_READ_TIMEOUT"),
             )
         self.connect_timeout, self.read_timeout = _timeouts(timeout)
         self.deadline = _positive(
-            "deadline", _setting("HTTP_CLIENT_DEADLINE", 30.0) if deadline is None else deadline
+            "deadline", _setting("HTTP_CLIENT_DEADLINE") if deadline is None else deadline
         )
-        self.retries = int(_setting("HTTP_CLIENT_RETRIES", 3) if retries is None else retries)
+        self.retries = int(_setting("HTTP_CLIENT_RETRIES") if retries is None else retries)
         if self.retries < 0:
             raise ValueError("retries must be 0 or more")
         if backoff_factor is None:
-            backoff_factor = _setting("HTTP_CLIENT_BACKOFF_FACTOR", 0.5)
+            backoff_factor = _setting("HTTP_CLIENT_BACKOFF_FACTOR")
         self.backoff_factor = float(backoff_factor)
         self.backoff_max = float(
-            _setting("HTTP_CLIENT_BACKOFF_MAX", 10.0) if backoff_max is None else backoff_max
+            _setting("HTTP_CLIENT_BACKOFF_MAX") if backoff_max is None else backoff_max
         )
         if not (
             0 <= self.backoff_factor < math.inf and 0 <= self.backoff_max < math.inf
         ):  # NaN fails too
             raise ValueError("backoff_factor and backoff_max must be finite and not negative")
         self.pool_maxsize = int(
-            _setting("HTTP_CLIENT_POOL_MAXSIZE", 32) if pool_maxsize is None else pool_maxsize
+            _setting("HTTP_CLIENT_POOL_MAXSIZE") if pool_maxsize is None else pool_maxsize
         )
         if self.pool_maxsize < 1:
             raise ValueError("pool_maxsize must be at least 1")
@@ -401,15 +399,15 @@ class HTTPClient:
         if circuit_breaker is True:
             self.circuit_breaker: CircuitBreaker | None = get_circuit_breaker(
                 self.origin,
-                int(_setting("HTTP_CLIENT_BREAKER_FAILURES", 5)),
-                float(_setting("HTTP_CLIENT_BREAKER_RESET", 30.0)),
+                int(_setting("HTTP_CLIENT_BREAKER_FAILURES")),
+                float(_setting("HTTP_CLIENT_BREAKER_RESET")),
             )
         elif circuit_breaker is False or circuit_breaker is None:
             self.circuit_breaker = None
         else:
             self.circuit_breaker = circuit_breaker
 
-        name = service_name or _setting("SERVICE_NAME", "django-service")
+        name = service_name or _setting("SERVICE_NAME")
         session = requests.Session()
         # Never keep cookies between calls: calls made for different users share this session.
         session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -494,7 +492,7 @@ class HTTPClient:
         token = (
             self._auth_token
             if self._auth_token is not None
-            else _setting("SERVICE_AUTH_TOKEN", "") or _setting("AUTH_TOKEN", "")
+            else _setting("SERVICE_AUTH_TOKEN") or _setting("AUTH_TOKEN")
         )
         request_id = get_request_id()
         if request_id:

@@ -8,13 +8,15 @@ from typing import Any, Literal
 LogFormat = Literal["text", "json"]
 
 
-def _setting(name: str, default: str) -> str:
-    """Read a value from Django settings when they are loaded, else from the environment."""
+def _setting(name: str) -> str:
+    """A ``shared_core`` setting; from the environment (or its default) before settings load."""
     from django.conf import settings
 
-    if settings.configured and hasattr(settings, name):
-        return str(getattr(settings, name))
-    return os.environ.get(name, default)
+    from shared_core.conf import shared_core_settings
+
+    if settings.configured:
+        return str(getattr(shared_core_settings, name))
+    return os.environ.get(name) or str(shared_core_settings.definition(name).get_default())
 
 
 def get_logging_config(
@@ -27,9 +29,9 @@ def get_logging_config(
 
     Unset arguments come from ``SERVICE_NAME``, ``LOG_LEVEL`` and ``LOG_FORMAT``.
     """
-    service_name = service_name or _setting("SERVICE_NAME", "django-service")
-    level = (level or _setting("LOG_LEVEL", "INFO")).upper()
-    fmt = (fmt or _setting("LOG_FORMAT", "text")).lower()
+    service_name = service_name or _setting("SERVICE_NAME")
+    level = (level or _setting("LOG_LEVEL")).upper()
+    fmt = (fmt or _setting("LOG_FORMAT")).lower()
     if fmt not in ("text", "json"):
         raise ValueError(f"LOG_FORMAT must be 'text' or 'json', not {fmt!r}")
     # Libraries that are chatty at DEBUG (every SQL statement, every file watched) stay at INFO.

@@ -43,7 +43,6 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Self
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, models
@@ -86,7 +85,9 @@ DEFAULT_UUID_FUNCTION = "uuid.uuid4"
 
 @functools.cache
 def _uuid_function() -> Callable[[], uuid.UUID]:
-    return import_string(getattr(settings, "SHARED_CORE_UUID_FUNCTION", DEFAULT_UUID_FUNCTION))
+    from shared_core.conf import shared_core_settings
+
+    return import_string(shared_core_settings.SHARED_CORE_UUID_FUNCTION)
 
 
 @receiver(setting_changed)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
-
 from shared_core.clients import HTTPClient, ServiceHTTPError
+from shared_core.conf import shared_core_settings
 
 
 @lru_cache(maxsize=32)
@@ -26,7 +25,7 @@ def client_for(base_url: str) -> HTTPClient:
     Timeouts, retries, deadline and breaker come from the ``HTTP_CLIENT_*`` settings; the token is
     ``SERVICE_AUTH_TOKEN``, read at call time.
     """
-    return _client(base_url.rstrip("/") + "/", settings.SERVICE_NAME)
+    return _client(base_url.rstrip("/") + "/", shared_core_settings.SERVICE_NAME)
 
 
 def clear_clients() -> None:

@@ -40,6 +40,8 @@ REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "docs" / "quickstart.md"
 PURELIB = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
 FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+# A line the page says cannot go: "... # without it: accounts.E001".
+REQUIRED = re.compile(r"#.*without it: (?P<id>[a-z_]+\.[EW]\d{3})")
 PROBE = re.compile(r"^curl\s+(?P<args>.*?)\s+#\s*(?P<status>\d{3})(?P<rest>.*)$")
 # What goes into the built wheel: the packaging metadata and the four apps.
 DISTRIBUTION = (
@@ -146,6 +148,40 @@ def probe(args: list[str], port: int) -> tuple[int, str, dict, str]:
     body = json.loads(raw) if "json" in content_type else {}
     assert headers.get("X-Request-ID"), f"{method} {url}: no X-Request-ID"
     return status, content_type, body, raw.decode(errors="replace")
+
+
+def assert_each_required_line_is_a_check(
+    project: Path, python: Path, env: dict, files: tuple[str, ...]
+) -> None:
+    """Each line the page marks ``without it: <ID>``, removed alone, fails ``check`` with <ID>
+    (never a crash or another app's error), and the project checks clean again once restored."""
+    removed = 0
+    for name in files:
+        path = project / name
+        original = path.read_text()
+        lines = original.splitlines(keepends=True)
+        for number, line in enumerate(lines):
+            match = REQUIRED.search(line)
+            if not match:
+                continue
+            path.write_text("".join(lines[:number] + lines[number + 1 :]))
+            try:
+                result = subprocess.run(
+                    [str(python), "manage.py", "check", "--fail-level", "WARNING"],
+                    cwd=project,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
+            finally:
+                path.write_text(original)
+            output = result.stdout + result.stderr
+            assert result.returncode != 0, f"check passed without: {line.strip()}"
+            assert f"({match['id']})" in output, f"without {line.strip()!r}:\n{output}"
+            assert "Traceback" not in output and "fields.E304" not in output, output
+            removed += 1
+    assert removed >= 12, "the quickstart lost its required-line markers"
 
 
 def test_quickstart_builds_and_runs_a_new_service(tmp_path, catalog):
@@ -257,6 +293,9 @@ def test_quickstart_builds_and_runs_a_new_service(tmp_path, catalog):
         assert probes >= 5, "the quickstart lost its probes"
         # The model, its migration and a soft delete through the API.
         assert list((project / "inventory" / "migrations").glob("0001_*.py"))
+        assert_each_required_line_is_a_check(
+            project, venv_python, env, ("inventory/settings.py", "inventory/urls.py")
+        )
     finally:
         if server is not None:
             server.terminate()

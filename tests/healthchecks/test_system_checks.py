@@ -3,6 +3,7 @@
 import pytest
 
 from healthchecks.system_checks import check_healthcheck_settings
+from tests.settings_support import unset
 
 
 def ids(settings) -> list[str]:
@@ -67,3 +68,18 @@ def test_manage_py_check_runs_it(settings):
     settings.HEALTHCHECK_TIMEOUT = 0
     with pytest.raises(SystemCheckError, match=r"healthchecks\.E003"):
         call_command("check")
+
+
+def test_a_root_urlconf_without_the_probe_urls_is_an_error_naming_the_include(settings):
+    from healthchecks.system_checks import check_healthcheck_urls
+
+    assert check_healthcheck_urls() == []
+    settings.ROOT_URLCONF = "tests.apitest.urls"  # the apipatterns test URLs: no /health
+    [message] = check_healthcheck_urls()
+    assert message.id == "healthchecks.E005"
+    assert 'path("", include("healthchecks.urls"))' in message.hint
+
+
+def test_the_defaults_apply_when_the_project_sets_no_healthcheck_setting():
+    with unset("HEALTHCHECK_DEPENDENCIES", "HEALTHCHECK_TIMEOUT", "HEALTHCHECK_STORAGE"):
+        assert check_healthcheck_settings() == []

@@ -21,6 +21,7 @@ from health_check.exceptions import ServiceUnavailable
 
 from healthchecks.checks import Database
 from healthchecks.views import HealthView, LivenessView, ReadinessView
+from tests.settings_support import unset
 
 PENDING = {"healthchecks": "tests.healthchecks.pending_migrations"}
 
@@ -348,3 +349,14 @@ def test_liveness_stays_200_while_a_database_is_unreachable(unreachable_database
 
     assert response.status_code == 200
     assert checks_of(response) == {}
+
+
+@pytest.mark.django_db
+def test_health_and_ready_answer_with_the_default_settings(client):
+    # Reported: a project that followed docs/healthchecks.md (no HEALTHCHECK_* lines) got
+    # AttributeError: 'Settings' object has no attribute 'HEALTHCHECK_TIMEOUT' on both.
+    with unset("HEALTHCHECK_TIMEOUT", "HEALTHCHECK_DEPENDENCIES", "HEALTHCHECK_STORAGE"):
+        assert client.get("/health").status_code == 200
+        ready = client.get("/ready")
+    assert ready.status_code == 200
+    assert not any(name.startswith(("Storage", "DownstreamService")) for name in checks_of(ready))

@@ -42,7 +42,7 @@ def test_prod_refuses_a_console_or_dummy_email_backend():
             "check", env={**REAL_ENV, "DJANGO_SETTINGS_MODULE": "settings.prod", "EMAIL_URL": url}
         )
         assert result.returncode != 0, url
-        assert "accounts.E001" in result.stderr
+        assert "accounts.E005" in result.stderr
 
 
 def test_prod_takes_a_console_email_backend_only_when_a_setting_says_so():

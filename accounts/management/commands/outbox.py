@@ -18,6 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.conf import accounts_settings
+
 FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 # Django's file backend separates the messages of one file with a line of 79 dashes.
@@ -61,7 +63,9 @@ class Command(BaseCommand):
                 f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}, not the file backend: there is no "
                 "outbox to read (set EMAIL_URL=filemail:// for one)."
             )
-        directory = Path(settings.EMAIL_FILE_PATH)
+        if not accounts_settings.EMAIL_FILE_PATH:
+            raise CommandError("EMAIL_FILE_PATH is not set: there is no outbox to read.")
+        directory = Path(accounts_settings.EMAIL_FILE_PATH)
         messages = read_outbox(directory) if directory.is_dir() else []
         wanted = options["to"].strip().lower()
         if wanted:

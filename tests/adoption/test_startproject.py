@@ -1,0 +1,103 @@
+"""Adoption: the wheel in a fresh virtual environment, ``django-admin startproject``, and only
+the lines docs/quickstart.md ("the suite in an existing project") says to append.
+
+Then ``check`` is clean, ``migrate`` works, gunicorn serves ``/health``, ``/ready``,
+``/api/schema/`` and a problem+json 404 for an unknown URL; and each appended line marked
+``without it: <ID>``, removed alone, makes ``check`` fail with that ID (never a crash, an
+``fields.E304`` or a 500 at run time). The environment gets the suite only from the wheel;
+third-party dependencies come from this run's environment (see ``tests/docs/test_quickstart.py``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from tests.docs.test_quickstart import (
+    PURELIB,
+    REPO,
+    assert_each_required_line_is_a_check,
+    blocks,
+    build_wheel,
+    free_port,
+    probe,
+    wait_for,
+)
+
+APPENDED = ("mysite/settings.py", "mysite/urls.py")
+PIP_INSTALL = (sys.executable, "-m", "pip")
+PIP_OPTIONS = ("-q", "--no-deps", "--no-index", "--ignore-installed")
+GUNICORN = ("--workers", "1", "--threads", "2", "--bind")
+
+
+def appended_blocks() -> dict[str, str]:
+    found = {options["append"]: body for _, options, body in blocks() if "append" in options}
+    assert set(found) == set(APPENDED), found
+    return found
+
+
+def test_the_documented_lines_make_a_startproject_project_a_suite_service(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    python = project / ".venv" / "bin" / "python"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def run(*argv: str) -> str:
+        result = subprocess.run(
+            [str(python), *argv], cwd=project, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, f"{argv} failed:\n{result.stdout}{result.stderr}"
+        return result.stdout + result.stderr
+
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")],
+        check=True,
+        timeout=120,
+    )
+    target = subprocess.run(
+        [str(python), "-c", PURELIB], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    Path(target, "zz_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    wheel = build_wheel(tmp_path)
+    subprocess.run(
+        [*PIP_INSTALL, "--python", str(python), "install", *PIP_OPTIONS, str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    where = run("-c", "import accounts; print(accounts.__file__)")
+    assert str(project / ".venv") in where and str(REPO) not in where, where
+
+    run("-m", "django", "startproject", "mysite", ".")
+    for name, body in appended_blocks().items():
+        with (project / name).open("a") as file:
+            file.write("\n" + body)
+
+    assert "no issues" in run("manage.py", "check", "--fail-level", "WARNING")
+    run("manage.py", "migrate", "--noinput", "-v0")
+    port = free_port()
+    log = tmp_path / "server.log"
+    server = subprocess.Popen(
+        [str(python), "-m", "gunicorn", "mysite.wsgi:application", *GUNICORN, f"127.0.0.1:{port}"],
+        cwd=project,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", server)
+        base = "http://127.0.0.1:8000"
+        for path in ("/health", "/ready", "/api/schema/"):
+            status, _, _, raw = probe([f"{base}{path}"], port)
+            assert status == 200, f"{path} -> {status}: {raw[:500]}"
+        status, content_type, body, _ = probe([f"{base}/nowhere"], port)
+        assert (status, content_type) == (404, "application/problem+json")
+        assert body["code"] == "not_found"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+    assert_each_required_line_is_a_check(project, python, env, APPENDED)
