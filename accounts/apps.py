@@ -18,3 +18,9 @@ class AccountsConfig(AppConfig):
         )
 
         revocation.connect_receivers()
+
+        from django.core import checks
+
+        from accounts.service_checks import check_service_auth_token
+
+        checks.register(check_service_auth_token, checks.Tags.security)
