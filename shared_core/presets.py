@@ -82,7 +82,7 @@ class Env(environ.FileAwareEnv):
     ENVIRON = SecretFileMapping(cache=False)
 
 
-#: The environment reader every preset uses (``env.str("NAME", default=...)`` in a service too).
+#: The environment reader every preset uses; a service reads its own variables with it too.
 env = Env()
 
 
