@@ -1,4 +1,4 @@
-"""Helpers for a service's settings, kept for code written against them: see ``shared_core.presets``.
+"""Helpers for a service's settings, kept for code written against them (``shared_core.presets``).
 
 New services call ``shared_core.presets.service()``, which does all of this.
 """

@@ -76,7 +76,10 @@ class SecretFileMapping(FileAwareMapping):
 
 
 class Env(environ.FileAwareEnv):
-    """django-environ's ``FileAwareEnv``: ``SECRET_KEY_FILE=/run/secrets/key`` sets ``SECRET_KEY``."""
+    """django-environ's ``FileAwareEnv``: ``SECRET_KEY_FILE=/run/secrets/key`` gives ``SECRET_KEY``.
+
+    One final newline of a file is dropped.
+    """
 
     # Not cached: a rotated secret file is read again the next time settings are built.
     ENVIRON = SecretFileMapping(cache=False)
@@ -339,7 +342,7 @@ def common(*, base_dir: Path | str, service_name: str) -> dict[str, Any]:
             # Introspections per calling service and end client, on the identity service.
             "introspect": env.str("API_THROTTLE_INTROSPECT_RATE", default="600/min"),
         },
-        # Proxies in front of the service: 0 = trust REMOTE_ADDR only (X-Forwarded-For is spoofable).
+        # Proxies in front: 0 = trust REMOTE_ADDR only (X-Forwarded-For is spoofable).
         "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
         "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
         "DEFAULT_VERSION": "v1",
@@ -568,4 +571,3 @@ def service(
     if consumer:
         s["REST_FRAMEWORK"] = consumer_rest_framework(s["REST_FRAMEWORK"])
     return for_environment(s, env_name)
-
