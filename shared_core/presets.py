@@ -26,6 +26,7 @@ and service already depends on; they name the sibling apps only as dotted string
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ ENVIRONMENTS = (PRODUCTION, DEVELOPMENT)
 DEVELOPMENT_SECRET_KEY = "django-insecure-dev-only-change-me"
 _POSTGRES_ENGINE = "django.db.backends.postgresql"
 _SQLITE_ENGINE = "django.db.backends.sqlite3"
+_WHITENOISE = importlib.util.find_spec("whitenoise") is not None
 
 
 class SecretFileMapping(FileAwareMapping):
@@ -241,8 +243,9 @@ def common(*, base_dir: Path | str, service_name: str) -> dict[str, Any]:
         "apipatterns.middleware.RequestLogMiddleware",
         "apipatterns.middleware.ProblemDetailsMiddleware",
         "django.middleware.security.SecurityMiddleware",
-        # Serves collected static files from the app itself (the container has no separate server).
-        "whitenoise.middleware.WhiteNoiseMiddleware",
+        # Serves collected static files from the app itself (the container has no separate
+        # server); WhiteNoise comes with the ``server`` extra.
+        *(["whitenoise.middleware.WhiteNoiseMiddleware"] if _WHITENOISE else []),
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.common.CommonMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
@@ -520,10 +523,14 @@ def production(settings: Mapping[str, Any]) -> dict[str, Any]:
     s["SESSION_COOKIE_HTTPONLY"] = True
     s["X_FRAME_OPTIONS"] = "DENY"
     # Hashed, compressed static files (collectstatic runs when the image is built), served by
-    # WhiteNoise with far-future cache headers.
+    # WhiteNoise with far-future cache headers (Django's hashed storage without the extra).
     s["STORAGES"] = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if _WHITENOISE
+            else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        },
     }
     s["LOG_LEVEL"] = env.str("LOG_LEVEL", default="INFO").upper()
     s["LOG_FORMAT"] = env.str("LOG_FORMAT", default="json").lower()

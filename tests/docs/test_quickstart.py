@@ -3,8 +3,9 @@
 The test reads the page's fenced code blocks, so the page and the test cannot drift:
 
 - a block whose info string has ``file=PATH`` is written to ``PATH`` in a fresh temporary project;
-- ``sh`` blocks are run line by line: ``python -m venv`` makes the project's own virtual
-  environment, ``pip install django-service-suite…`` installs a wheel built from this checkout,
+- ``sh`` blocks are run line by line: ``export NAME=value`` sets a variable for the lines
+  after it, ``python -m venv`` makes the project's own virtual environment,
+  ``pip install django-service-suite…`` installs a wheel built from this checkout,
   ``python …``/``gunicorn …`` run with that environment's interpreter (``gunicorn`` in the
   background on a free loopback port instead of 8000), and each ``curl`` line is a probe whose
   expected status (and problem code, if any) is the comment after it.
@@ -196,7 +197,9 @@ def test_quickstart_builds_and_runs_a_new_service(tmp_path, catalog):
                     probes += 1
                     continue
                 argv = shlex.split(line.split("#")[0].split("&&")[0])
-                if argv[:3] == ["python", "-m", "venv"]:
+                if argv[0] == "export":
+                    env.update(assignment.split("=", 1) for assignment in argv[1:])
+                elif argv[:3] == ["python", "-m", "venv"]:
                     subprocess.run(
                         [sys.executable, "-m", "venv", "--without-pip", str(project / argv[3])],
                         check=True,
