@@ -15,4 +15,4 @@ __all__ = ["consumer_rest_framework", "service_caches", "service_database"]
 
 def service_database(slug: str) -> dict[str, dict[str, Any]]:
     """``DATABASES`` for one service: ``DATABASE_URL`` when set, else ``var/<slug>.sqlite3``."""
-    return {"default": database(f"sqlite:///{BASE_DIR / 'var' / f'{slug}.sqlite3'}")}
+    return {"default": database(f"sqlite:///{BASE_DIR / 'var' / f'{slug}.sqlite3'}", server=True)}

@@ -110,12 +110,15 @@ def environment() -> str:
 
 
 # --- Data -------------------------------------------------------------------------------------
-def database(default_url: str, *, url_variable: str = "DATABASE_URL") -> dict[str, Any]:
+def database(
+    default_url: str, *, url_variable: str = "DATABASE_URL", server: bool = False
+) -> dict[str, Any]:
     """One ``DATABASES`` entry from ``DATABASE_URL`` (or ``default_url`` when unset or blank).
 
     - ``?pool=true`` (PostgreSQL, needs ``psycopg[pool]``: the ``postgres`` extra) turns on
       Django's connection pool; pool connections are reused, so ``CONN_MAX_AGE`` must stay 0.
-    - SQLite gets WAL mode, ``BEGIN IMMEDIATE`` and a busy timeout, because a threaded server
+    - ``server=True`` (a service's own database): a SQLite file's directory is created, and
+      SQLite gets WAL mode, ``BEGIN IMMEDIATE`` and a busy timeout, because a threaded server
       writing to one file otherwise fails with "database is locked" under concurrent requests.
     """
     url = env.str(url_variable, default="") or default_url
@@ -133,7 +136,7 @@ def database(default_url: str, *, url_variable: str = "DATABASE_URL") -> dict[st
                     "needs CONN_MAX_AGE=0 (remove CONN_MAX_AGE, or drop ?pool=true)."
                 )
             options["pool"] = pool
-    if config["ENGINE"] == _SQLITE_ENGINE and config["NAME"] != ":memory:":
+    if server and config["ENGINE"] == _SQLITE_ENGINE and config["NAME"] != ":memory:":
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         for key, value in {
             "transaction_mode": "IMMEDIATE",
@@ -570,7 +573,9 @@ def service(
     read_env_file(base_dir)
     s = common(base_dir=base_dir, service_name=name)
     slug = database_name or name.removesuffix("-service")
-    s["DATABASES"] = {"default": database(f"sqlite:///{base_dir / 'var' / f'{slug}.sqlite3'}")}
+    s["DATABASES"] = {
+        "default": database(f"sqlite:///{base_dir / 'var' / f'{slug}.sqlite3'}", server=True)
+    }
     s["CACHES"] = service_caches(name)
     s["INSTALLED_APPS"] = [*s["INSTALLED_APPS"], *apps]
     s["ROOT_URLCONF"] = f"{package}.urls"

@@ -172,3 +172,13 @@ def test_a_pool_that_cannot_work_is_refused_with_the_reason(clean_env, url, conn
         clean_env.setenv("CONN_MAX_AGE", conn_max_age)
     with pytest.raises(ImproperlyConfigured, match=message):
         presets.database("sqlite:///unused.sqlite3")
+
+
+def test_only_a_services_own_sqlite_file_gets_its_directory_and_server_tuning(clean_env, tmp_path):
+    clean_env.delenv("DATABASE_URL")
+    plain = presets.database(f"sqlite:///{tmp_path / 'plain' / 'db.sqlite3'}")
+    assert "OPTIONS" not in plain
+    assert not (tmp_path / "plain").exists()
+    served = presets.database(f"sqlite:///{tmp_path / 'served' / 'db.sqlite3'}", server=True)
+    assert served["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert (tmp_path / "served").is_dir()
