@@ -30,6 +30,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH \
+    DJANGO_ENV=production \
     DJANGO_SETTINGS_MODULE=settings.prod \
     WSGI_APP=settings.wsgi:application \
     LOG_FORMAT=json \

@@ -25,6 +25,7 @@ class AccountsConfig(AppConfig):
         checks.register(accounts_checks.check_accounts_settings)
         checks.register(accounts_checks.check_drf_authentication, checks.Tags.security)
         checks.register(accounts_checks.check_email_backend, checks.Tags.security)
+        checks.register(accounts_checks.check_service_auth_token, checks.Tags.security)
         if settings.AUTH_USER_MODEL == accounts_checks.USER_MODEL:
             # Otherwise accounts.User is swapped out and accounts.E001 says what to add.
             revocation.connect_receivers()

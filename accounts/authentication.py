@@ -9,7 +9,8 @@
   active answers are cached, for at most ``IDENTITY_CACHE_TTL`` seconds and never past the
   session's own deadline, and a revocation voids them within a bound (``accounts.revocation``).
   If the identity service cannot answer, it fails closed: 503 ``upstream_unavailable``, never
-  401 and never "let in".
+  401 and never "let in"; if it refuses this service's own ``SERVICE_AUTH_TOKEN``, 502
+  ``upstream_misconfigured`` with an error log line naming the variable.
 
 Failed authentication has a per-client budget on the consumer (:class:`FailedAuthenticationBudget`,
 the ``auth_failure`` throttle rate): a token that is not cached spends one unit *before* it is
@@ -311,13 +312,24 @@ class RemoteSessionAuthentication(BaseAuthentication):
 
     def _call_identity_service(self, token: str, client_ip: str | None = None) -> dict[str, Any]:
         """POST the token to the identity service; any failure there is a 503, not a 401."""
-        from shared_core.clients import ServiceError
+        from shared_core.clients import ServiceError, ServiceHTTPError
 
         payload = {"token": token}
         if client_ip:
             payload["client_ip"] = client_ip
         try:
             answer = identity_client().post_json(INTROSPECT_PATH, payload)
+        except ServiceHTTPError as exc:
+            if exc.status not in (401, 403):
+                logger.warning("identity service introspection failed: %s", type(exc).__name__)
+                raise IdentityUnavailableError() from exc
+            logger.error(
+                "identity service refused this service's SERVICE_AUTH_TOKEN (HTTP %s): set "
+                "SERVICE_AUTH_TOKEN to the token the identity service lists for this service "
+                "in its ACCEPTED_SERVICE_TOKENS",
+                exc.status,
+            )
+            raise IdentityMisconfiguredError() from exc
         except ServiceError as exc:
             logger.warning("identity service introspection failed: %s", type(exc).__name__)
             raise IdentityUnavailableError() from exc
@@ -358,3 +370,17 @@ class IdentityUnavailableError(exceptions.APIException):
     status_code = 503
     default_code = "upstream_unavailable"
     default_detail = "The identity service is unavailable; try again shortly."
+
+
+class IdentityMisconfiguredError(IdentityUnavailableError):
+    """The identity service refused this service's own token (401/403): a configuration error.
+
+    Retrying cannot help, so it is not "unavailable": 502 ``upstream_misconfigured``, and an
+    error log line names ``SERVICE_AUTH_TOKEN``. Still fails closed (never 401, never let in).
+    """
+
+    status_code = 502
+    default_code = "upstream_misconfigured"
+    default_detail = (
+        "This service is not configured correctly to check sessions; contact its operator."
+    )

@@ -11,6 +11,9 @@
 - ``accounts.E005``: with ``DEBUG`` off, the email backend is the console or dummy one: every
   password-reset link (a live token) would be printed into the service's log, or never sent.
   ``EMAIL_ALLOW_CONSOLE_BACKEND = True`` says it is on purpose.
+- ``accounts.E006``: DRF authenticates end users with ``RemoteSessionAuthentication`` (the service
+  is a consumer of the identity service), but ``SERVICE_AUTH_TOKEN`` is empty: every
+  introspection would be refused, so every user would be turned away.
 - ``accounts.W001``: ``REST_FRAMEWORK`` does not name ``DEFAULT_AUTHENTICATION_CLASSES``, so DRF's
   defaults apply: cookie ``SessionAuthentication`` (the admin's cookie works on the API) and
   ``BasicAuthentication`` (a password check outside the login lockout) on every view.
@@ -31,6 +34,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from rest_framework.settings import api_settings
 
 from accounts.conf import accounts_settings
+from shared_core.conf import shared_core_settings
 
 USER_MODEL = "accounts.User"
 #: The allauth apps ``accounts`` imports models or views from.
@@ -166,5 +170,33 @@ def check_email_backend(
                 "to your settings if this is on purpose."
             ),
             id="accounts.E005",
+        )
+    ]
+
+
+def check_service_auth_token(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``accounts.E006`` when a consumer service has no ``SERVICE_AUTH_TOKEN``."""
+    from accounts.authentication import RemoteSessionAuthentication
+
+    consumer = any(
+        isinstance(cls, type) and issubclass(cls, RemoteSessionAuthentication)
+        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    )
+    if not consumer or str(shared_core_settings.SERVICE_AUTH_TOKEN or "").strip():
+        return []
+    return [
+        Error(
+            "SERVICE_AUTH_TOKEN is empty, but this service asks the identity service "
+            "(IDENTITY_SERVICE_URL) about its users with it (RemoteSessionAuthentication): "
+            "every session token would be refused.",
+            hint=(
+                "Add SERVICE_AUTH_TOKEN=<token> to this service's environment (or "
+                "SERVICE_AUTH_TOKEN_FILE=/run/secrets/service_auth_token), and the same token "
+                "to the identity service's ACCEPTED_SERVICE_TOKENS as <this service's name>="
+                "<token> (python -m django generate_service_token makes one)."
+            ),
+            id="accounts.E006",
         )
     ]

@@ -66,6 +66,8 @@ def _run_one(requests_per_round: int, rounds: int) -> dict[str, float | str]:
     """Measure both paths in this process (settings come from the environment)."""
     os.environ["IDENTITY_SERVICE_URL"] = _stub_identity_service()
     os.environ.setdefault("SERVICE_AUTH_TOKEN", "bench-service-token")
+    os.environ.setdefault("DJANGO_ENV", "development")
+    os.environ.setdefault("DEBUG", "False")
     os.environ["DJANGO_SETTINGS_MODULE"] = "services.ticket_service.settings"
     os.environ["LOG_LEVEL"] = "WARNING"
     import django

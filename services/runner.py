@@ -220,6 +220,11 @@ class Stack:
                 "EMAIL_FILE_PATH": str(self.mail_dir),
             }
         )
+        # Development settings (the development SECRET_KEY and plain http are accepted) unless
+        # the environment says DJANGO_ENV=production. DEBUG stays off unless asked for: the stack
+        # answers like the deployed services (problem+json, not Django's debug pages).
+        env.setdefault("DJANGO_ENV", "development")
+        env.setdefault("DEBUG", "False")
         if spec is USER:
             accepted = ",".join(f"{name}={token}" for name, token in self.tokens.items())
             env["ACCEPTED_SERVICE_TOKENS"] = accepted

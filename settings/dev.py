@@ -1,10 +1,7 @@
-"""Development settings: DEBUG on, DEBUG-level logs; mail goes to the var/mail/ outbox."""
+"""Development settings: the presets' development environment (DEBUG on, DEBUG-level logs)."""
 
 from settings.base import *  # noqa: F403
-from settings.base import SERVICE_NAME, env
-from shared_core.logging_config import get_logging_config
+from settings.base import common
+from shared_core import presets
 
-DEBUG = env.bool("DEBUG", default=True)
-LOG_LEVEL = env.str("LOG_LEVEL", default="DEBUG").upper()
-LOG_FORMAT = env.str("LOG_FORMAT", default="text").lower()
-LOGGING = get_logging_config(SERVICE_NAME, LOG_LEVEL, LOG_FORMAT)
+globals().update(presets.for_environment(common, presets.DEVELOPMENT))

@@ -65,6 +65,8 @@ def get_logging_config(
             "django.server": {"handlers": [], "level": level, "propagate": True},
             "django.db.backends": {"level": quiet_level},
             "django.utils.autoreload": {"level": quiet_level},
+            # Every failed variable lookup in a template, with its traceback (the debug pages).
+            "django.template": {"level": quiet_level},
             "urllib3": {"level": quiet_level},
         },
     }

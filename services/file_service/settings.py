@@ -1,37 +1,26 @@
-"""Settings of the file service: ``settings.base`` plus the files app, its name, database and
-storage.
+"""Settings of the file service: the suite's presets plus the files app and its storage.
 
 Files go through Django's storage API (``STORAGES["default"]``, a filesystem directory at
-``MEDIA_ROOT`` by default); the ticket each file belongs to is checked with the ticket service at
-``TICKET_SERVICE_URL``.
+``MEDIA_ROOT``); the ticket each file belongs to is checked with the ticket service at
+``TICKET_SERVICE_URL``. ``DJANGO_ENV`` picks the environment.
 """
 
 from pathlib import Path
 
-from settings.base import *  # noqa: F403
-from settings.base import BASE_DIR, INSTALLED_APPS, LOG_FORMAT, LOG_LEVEL, REST_FRAMEWORK, env
-from settings.services import (
-    consumer_installed_apps,
-    consumer_rest_framework,
-    service_caches,
-    service_database,
+from shared_core import presets
+from shared_core.presets import env
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+globals().update(
+    presets.service(
+        "file-service",
+        package="services.file_service",
+        base_dir=BASE_DIR,
+        apps=["services.file_service.files"],
+        consumer=True,
+    )
 )
-from shared_core.logging_config import get_logging_config
 
-SERVICE_NAME = "file-service"
-LOGGING = get_logging_config(SERVICE_NAME, LOG_LEVEL, LOG_FORMAT)
-DATABASES = service_database("file")
-CACHES = service_caches(SERVICE_NAME)
-
-# The admin shows this service's own models, not the user service's (users, sessions, ...).
-INSTALLED_APPS = consumer_installed_apps([*INSTALLED_APPS, "services.file_service.files"])
-
-ROOT_URLCONF = "services.file_service.urls"
-WSGI_APPLICATION = "services.file_service.wsgi.application"
-
-REST_FRAMEWORK = consumer_rest_framework(REST_FRAMEWORK)
-
-# --- Files ------------------------------------------------------------------------------------
 # Uploaded files live under MEDIA_ROOT (a volume in docker-compose), never served by URL: the
 # only way out is the authorised, streamed /api/v1/files/{id}/content.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "files")))

@@ -1,29 +1,20 @@
-"""Settings of the ticket service: ``settings.base`` plus the tickets app, its name and database.
+"""Settings of the ticket service: the suite's presets plus the tickets app.
 
-End users authenticate with the user service's session token (``RemoteSessionAuthentication``
-asks the user service at ``IDENTITY_SERVICE_URL``); the file service calls ``/internal/v1/...``
-with a service token (``ACCEPTED_SERVICE_TOKENS``).
+End users authenticate with the user service's session token (``IDENTITY_SERVICE_URL``); this
+service calls it with ``SERVICE_AUTH_TOKEN``, and the file service calls ``/internal/v1/...``
+with a token from ``ACCEPTED_SERVICE_TOKENS``. ``DJANGO_ENV`` picks the environment.
 """
 
-from settings.base import *  # noqa: F403
-from settings.base import INSTALLED_APPS, LOG_FORMAT, LOG_LEVEL, REST_FRAMEWORK
-from settings.services import (
-    consumer_installed_apps,
-    consumer_rest_framework,
-    service_caches,
-    service_database,
+from pathlib import Path
+
+from shared_core import presets
+
+globals().update(
+    presets.service(
+        "ticket-service",
+        package="services.ticket_service",
+        base_dir=Path(__file__).resolve().parents[2],
+        apps=["services.ticket_service.tickets"],
+        consumer=True,
+    )
 )
-from shared_core.logging_config import get_logging_config
-
-SERVICE_NAME = "ticket-service"
-LOGGING = get_logging_config(SERVICE_NAME, LOG_LEVEL, LOG_FORMAT)
-DATABASES = service_database("ticket")
-CACHES = service_caches(SERVICE_NAME)
-
-# The admin shows this service's own models, not the user service's (users, sessions, ...).
-INSTALLED_APPS = consumer_installed_apps([*INSTALLED_APPS, "services.ticket_service.tickets"])
-
-ROOT_URLCONF = "services.ticket_service.urls"
-WSGI_APPLICATION = "services.ticket_service.wsgi.application"
-
-REST_FRAMEWORK = consumer_rest_framework(REST_FRAMEWORK)

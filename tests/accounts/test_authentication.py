@@ -4,6 +4,7 @@ or a local HTTP server plays it when a test needs to script its answers."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from datetime import UTC, datetime, timedelta
@@ -187,16 +188,31 @@ def test_remote_authentication_against_the_real_identity_service(
 
 @needs_http_client
 @pytest.mark.django_db(transaction=True)
-def test_remote_authentication_with_a_wrong_service_token_fails_closed(
-    api, identity_live_server, settings
+def test_a_service_token_the_identity_service_refuses_is_502_misconfigured_naming_the_variable(
+    api, identity_live_server, settings, caplog
 ):
     settings.SERVICE_AUTH_TOKEN = "not-accepted-by-the-identity-service"
-    api.raise_request_exception = False  # a 503 is reported as a server error: not re-raised here
+    api.raise_request_exception = False  # a 5xx is reported as a server error: not re-raised
     services.create_user("ann@example.com", PASSWORD)
     token = services.login("ann@example.com", PASSWORD).token
-    response = api.get("/remote/whoami", **auth(token))
-    assert response.status_code == 503
-    assert response.json()["code"] == "upstream_unavailable"
+    with caplog.at_level(logging.ERROR, logger="accounts.authentication"):
+        response = api.get("/remote/whoami", **auth(token))
+    assert response.status_code == 502
+    assert response.json()["code"] == "upstream_misconfigured"
+    assert "try again" not in response.json()["detail"]
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "accounts.authentication"]
+    assert "SERVICE_AUTH_TOKEN" in line and "ACCEPTED_SERVICE_TOKENS" in line
+    assert "not-accepted-by-the-identity-service" not in line
+
+
+@needs_http_client
+@pytest.mark.parametrize("status", [401, 403])
+def test_identity_service_refusing_our_token_is_502_not_unavailable(api, identity, status):
+    identity({"detail": "bad service token"}, status)
+    api.raise_request_exception = False  # a 5xx is reported as a server error: not re-raised
+    response = api.get("/remote/whoami", **auth("d" * 32))
+    assert response.status_code == 502
+    assert response.json()["code"] == "upstream_misconfigured"
 
 
 # --- RemoteSessionAuthentication: scripted answers ------------------------------------------
@@ -243,7 +259,6 @@ def test_cache_keys_do_not_hold_the_token():
     ("body", "status"),
     [
         ({"error": "boom"}, 500),
-        ({"detail": "bad service token"}, 401),
         ({"data": {"no": "active flag"}}, 200),
         ("not an object", 200),
         ({"retry": "later"}, 503),

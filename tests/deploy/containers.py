@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -342,6 +343,7 @@ class ComposeStack:
     redis_image: str
     timings: dict[str, float] = field(default_factory=dict)
     pinned_bridges: dict[str, str] = field(default_factory=dict)
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
 
     @property
     def env(self) -> dict[str, str]:
@@ -353,6 +355,9 @@ class ComposeStack:
             "DOCKER_HOST": self.docker_host,
             "DOCKER_CONFIG": str(config),
             "COMPOSE_PROJECT_NAME": PROJECT,
+            # The services run their production settings, which refuse the development key:
+            # the user's own .env holds one (README), this run its own random one.
+            "SECRET_KEY": self.secret_key,
             "DSS_TEST_POSTGRES_IMAGE": self.postgres_image,
             "DSS_TEST_REDIS_IMAGE": self.redis_image,
             "USER_SERVICE_PORT": str(PORTS["user-service"]),

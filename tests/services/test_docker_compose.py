@@ -27,14 +27,19 @@ ENV_EXAMPLE = dict(
 DOCUMENTED = set(
     re.findall(r"^#?\s*([A-Z_][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M)
 )
-_INTERPOLATION = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::?-([^}]*))?\}")
+_INTERPOLATION = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?:(:?-|:\?)([^}]*))?\}")
+# What compose must be given (its .env): the one secret production settings cannot default.
+REQUIRED = {"SECRET_KEY": "a-real-secret-key-from-the-users-own-dot-env-file-0123456789"}
 
 
 def interpolate(value: str) -> str:
-    """Resolve ``${VAR:-default}`` the way compose does with no shell variables set."""
+    """Resolve ``${VAR:-default}`` the way compose does with only ``REQUIRED`` in ``.env``."""
 
     def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
+        name, operator, default = match.groups()
+        if operator == ":?":
+            assert name in REQUIRED, f"${{{name}:?}}: `docker compose up` needs it in .env"
+            return REQUIRED[name]
         assert default is not None, f"${{{name}}} has no default: `docker compose up` would fail"
         return default
 
@@ -224,9 +229,10 @@ def test_env_comes_from_env_example_and_every_variable_is_documented():
         assert not undocumented, f"not in .env.example: {sorted(undocumented)}"
     # Every ${VAR:-default} default is the value .env.example documents.
     text = (ROOT / "docker-compose.yml").read_text()
-    for name, default in _INTERPOLATION.findall(text):
+    for name, operator, default in _INTERPOLATION.findall(text):
         assert name in ENV_EXAMPLE, f"{name} is not in .env.example"
-        assert default == ENV_EXAMPLE[name], f"{name}: compose says {default!r}"
+        if operator != ":?":
+            assert default == ENV_EXAMPLE[name], f"{name}: compose says {default!r}"
 
 
 def test_services_run_the_images_command_like_the_runner():
@@ -278,3 +284,12 @@ def test_the_compose_environment_serves_plain_http_under_production_settings(red
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == str(status)
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=lambda spec: spec.name)
+def test_every_service_and_migrate_step_runs_production_settings(spec):
+    for name in (spec.name, migrate_step(spec)):
+        env = env_of(name)
+        assert env["DJANGO_ENV"] == "production"
+        # The development key in .env.example is refused there: compose asks for the user's own.
+        assert SERVICES_YML[name]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")

@@ -218,3 +218,12 @@ def test_command_line_runner_starts_prints_and_stops_on_ctrl_c(tmp_path):
     assert "Stopped." in rest
     for port in ports:
         assert not _listening(port), f"something still listens on {port}"
+
+
+def test_services_run_development_settings_with_debug_off_unless_the_environment_says(tmp_path):
+    stack = Stack(env={}, data_dir=tmp_path)
+    for spec in SERVICES:
+        env = stack.service_env(spec)
+        assert (env["DJANGO_ENV"], env["DEBUG"]) == ("development", "False")
+    production = Stack(env={"DJANGO_ENV": "production"}, data_dir=tmp_path)
+    assert {production.service_env(spec)["DJANGO_ENV"] for spec in SERVICES} == {"production"}

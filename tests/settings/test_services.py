@@ -65,7 +65,13 @@ def test_every_service_shares_one_identity_cache_for_introspections_and_revocati
 @pytest.mark.parametrize(("name", "module"), SERVICE_SETTINGS.items())
 def test_each_service_has_its_own_name_database_and_urls(name, module, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
-    env.update({"DJANGO_SETTINGS_MODULE": module, "SERVICE_NAME": "from-env-ignored"})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": module,
+            "DJANGO_ENV": "development",
+            "SERVICE_NAME": "from-env-ignored",
+        }
+    )
     code = (
         "import json; from django.conf import settings as s; print(json.dumps(["
         "s.SERVICE_NAME, s.DATABASES['default']['NAME'], s.ROOT_URLCONF, s.WSGI_APPLICATION,"
@@ -88,7 +94,11 @@ def test_every_variable_the_services_read_is_documented():
     documented = set(
         re.findall(r"^#?\s*([A-Z_][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M)
     )
-    sources = [ROOT / "settings" / "services.py", ROOT / "services" / "runner.py"]
+    sources = [
+        ROOT / "shared_core" / "presets.py",
+        ROOT / "settings" / "services.py",
+        ROOT / "services" / "runner.py",
+    ]
     sources += [
         ROOT / "services" / f"{n}_service" / "settings.py" for n in ("user", "ticket", "file")
     ]
@@ -115,6 +125,133 @@ def test_consumer_rest_framework_authenticates_services_then_remote_sessions():
     assert base["DEFAULT_AUTHENTICATION_CLASSES"] == ["y"]  # the base settings are not mutated
 
 
+# --- Production is the default for services --------------------------------------------------
+def service_env(module: str, **extra: str) -> dict[str, str]:
+    """The environment a deployed service gets: production settings, a real secret key."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "SECRET_KEY", "SERVICE_AUTH_TOKEN", "DEBUG"))
+        and k not in ("DATABASE_URL", "CACHE_URL", "ALLOWED_HOSTS")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": module,
+            "SECRET_KEY": "p" * 20 + "-a-real-production-secret-key-0123456789",
+            "ALLOWED_HOSTS": "user-service,ticket-service,file-service",
+            "SERVICE_AUTH_TOKEN": "a-token-the-user-service-accepts",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def run_service_manage(module: str, *args: str, env: dict[str, str]):
+    manage = module.rsplit(".", 1)[0] + ".manage"
+    return subprocess.run(
+        [sys.executable, "-m", manage, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("module", SERVICE_SETTINGS.values())
+def test_check_deploy_is_clean_for_each_service_under_production(module):
+    env = service_env(module, DJANGO_ENV="production")
+    result = run_service_manage(module, "check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("module", SERVICE_SETTINGS.values())
+def test_production_is_the_default_of_each_services_wsgi_settings(module):
+    # No DJANGO_ENV: the WSGI entry point (gunicorn) gets production, which refuses the dev key.
+    env = service_env(module, SECRET_KEY="django-insecure-dev-only-change-me")
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "module", [SERVICE_SETTINGS["ticket-service"], SERVICE_SETTINGS["file-service"]]
+)
+def test_a_consumer_service_without_service_auth_token_fails_its_checks(module):
+    env = service_env(module, DJANGO_ENV="production", SERVICE_AUTH_TOKEN="")
+    result = run_service_manage(module, "check", env=env)
+    assert result.returncode != 0
+    assert "accounts.E006" in result.stderr
+    assert "HINT: Add SERVICE_AUTH_TOKEN=" in result.stderr
+
+
+def test_the_identity_service_needs_no_service_auth_token():
+    module = SERVICE_SETTINGS["user-service"]
+    result = run_service_manage(
+        module, "check", env=service_env(module, DJANGO_ENV="production", SERVICE_AUTH_TOKEN="")
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_service_reads_its_secrets_from_files(tmp_path):
+    module = SERVICE_SETTINGS["ticket-service"]
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    (secrets_dir / "secret_key").write_text("f" * 20 + "-a-real-production-key-from-a-file-0123\n")
+    (secrets_dir / "service_auth_token").write_text("token-from-a-mounted-secret\n")
+    (secrets_dir / "accepted").write_text("file-service=file-token\n")
+    env = service_env(module, DJANGO_ENV="production")
+    for name in ("SECRET_KEY", "SERVICE_AUTH_TOKEN"):
+        del env[name]
+    env.update(
+        SECRET_KEY_FILE=str(secrets_dir / "secret_key"),
+        SERVICE_AUTH_TOKEN_FILE=str(secrets_dir / "service_auth_token"),
+        ACCEPTED_SERVICE_TOKENS_FILE=str(secrets_dir / "accepted"),
+    )
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps(["
+        "s.SECRET_KEY[:20], s.SERVICE_AUTH_TOKEN, s.ACCEPTED_SERVICE_TOKENS]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "f" * 20,
+        "token-from-a-mounted-secret",
+        {"file-service": "file-token"},
+    ]
+
+
+@pytest.mark.postgres_only
+def test_a_service_connects_through_djangos_pool_with_pool_true(db):
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.db import connection
+
+    # The test database pytest-django made (it exists on every PostgreSQL server CI uses).
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    query = "&".join(filter(None, [parts.query, "pool=true"]))
+    url = urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}", query=query))
+    module = SERVICE_SETTINGS["ticket-service"]
+    env = service_env(module, DJANGO_ENV="development", DATABASE_URL=url)
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "cursor = connection.cursor(); cursor.execute('SELECT 1'); "
+        "print(type(connection.pool).__name__, cursor.fetchone()[0]); connection.close(); "
+        "print(connection.pool.get_stats()['pool_size'] >= 1)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ConnectionPool", "1", "True"]
+
+
 @pytest.mark.parametrize(
     ("module", "expected"),
     [
@@ -125,8 +262,7 @@ def test_consumer_rest_framework_authenticates_services_then_remote_sessions():
 def test_consumer_services_admin_lists_only_their_own_models(module, expected):
     # The service's real settings, in its own process: no Users, Groups, social accounts,
     # user sessions or Sites, which live in the user service.
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
-    env["DJANGO_SETTINGS_MODULE"] = module
+    env = service_env(module, DJANGO_ENV="production")
     code = (
         "import django, json; django.setup(); from django.apps import apps;"
         "from django.contrib import admin;"
@@ -141,8 +277,7 @@ def test_consumer_services_admin_lists_only_their_own_models(module, expected):
 
 
 def test_the_user_service_admin_keeps_the_identity_models():
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
-    env["DJANGO_SETTINGS_MODULE"] = "services.user_service.settings"
+    env = service_env("services.user_service.settings", DJANGO_ENV="production")
     code = (
         "import django; django.setup(); from django.contrib import admin;"
         "from accounts.models import User; from allauth.usersessions.models import UserSession;"

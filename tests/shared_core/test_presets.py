@@ -1,0 +1,184 @@
+"""shared_core.presets: DJANGO_ENV, production refusals, secrets from files, the pool option."""
+
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from shared_core import presets
+
+STRONG_KEY = "s" * 30 + "-a-real-production-secret-key-0123456789"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No variable the presets read comes from the test run's own environment."""
+    for name in (
+        "DJANGO_ENV",
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "CONN_MAX_AGE",
+        "SERVICE_AUTH_TOKEN",
+        "ACCEPTED_SERVICE_TOKENS",
+        "ENV_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(f"{name}_FILE", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///:memory:")
+    monkeypatch.setenv("ENV_FILE", "/nonexistent/.env")
+    return monkeypatch
+
+
+def build(**kwargs):
+    return presets.service(
+        "inventory-service", package="inventory", base_dir=ROOT, apps=["inventory"], **kwargs
+    )
+
+
+def test_production_is_the_environment_when_django_env_is_unset(clean_env):
+    assert presets.environment() == "production"
+    clean_env.setenv("DJANGO_ENV", "development")
+    assert presets.environment() == "development"
+
+
+def test_an_unknown_django_env_is_refused_naming_the_choices(clean_env):
+    clean_env.setenv("DJANGO_ENV", "staging")
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_ENV=production or DJANGO_ENV=dev"):
+        presets.environment()
+
+
+def test_development_runs_on_the_development_key_with_debug_on(clean_env):
+    clean_env.setenv("DJANGO_ENV", "development")
+    settings = build()
+    assert settings["DJANGO_ENV"] == "development"
+    assert settings["SECRET_KEY"] == presets.DEVELOPMENT_SECRET_KEY
+    assert settings["DEBUG"] is True
+    assert "SECURE_SSL_REDIRECT" not in settings
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "SECRET_KEY is not set"),
+        ({"SECRET_KEY": presets.DEVELOPMENT_SECRET_KEY}, "too weak"),
+        ({"SECRET_KEY": "short-but-not-the-dev-key"}, "too weak"),
+        ({"SECRET_KEY": STRONG_KEY, "DEBUG": "True"}, "DEBUG=True under DJANGO_ENV=production"),
+        ({"SECRET_KEY": STRONG_KEY}, "ALLOWED_HOSTS"),
+    ],
+)
+def test_production_refuses_what_is_unsafe_there(clean_env, env, message):
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        build()
+
+
+def test_production_with_a_real_environment_is_hardened(clean_env):
+    clean_env.setenv("SECRET_KEY", STRONG_KEY)
+    clean_env.setenv("ALLOWED_HOSTS", "api.example.com")
+    settings = build()
+    assert settings["DJANGO_ENV"] == "production"
+    assert settings["DEBUG"] is False
+    assert settings["ALLOWED_HOSTS"] == ["api.example.com"]
+    assert settings["SECURE_SSL_REDIRECT"] is True
+    assert settings["SESSION_COOKIE_SECURE"] is settings["CSRF_COOKIE_SECURE"] is True
+    assert settings["LOGGING"]["handlers"]["console"]["formatter"] == "json"
+
+
+def test_a_service_gets_its_name_apps_urls_and_own_database(clean_env):
+    clean_env.setenv("DJANGO_ENV", "development")
+    clean_env.delenv("DATABASE_URL")
+    settings = build(consumer=True)
+    assert settings["SERVICE_NAME"] == "inventory-service"
+    assert settings["INSTALLED_APPS"][-1] == "inventory"
+    assert settings["ROOT_URLCONF"] == "inventory.urls"
+    assert settings["WSGI_APPLICATION"] == "inventory.wsgi.application"
+    assert settings["DATABASES"]["default"]["NAME"] == str(ROOT / "var" / "inventory.sqlite3")
+    assert settings["CACHES"]["default"]["KEY_PREFIX"] == "inventory-service"
+    assert settings["SPECTACULAR_SETTINGS"]["TITLE"] == "inventory-service"
+    assert settings["REST_FRAMEWORK"]["DEFAULT_AUTHENTICATION_CLASSES"][-1] == (
+        "accounts.authentication.RemoteSessionAuthentication"
+    )
+
+
+# --- Secrets from files ---------------------------------------------------------------------
+def test_secrets_come_from_files_named_by_the_file_variables(clean_env, tmp_path):
+    files = {
+        "SECRET_KEY": STRONG_KEY + "\n",  # `echo key > file` adds a newline: not part of it
+        "DATABASE_URL": "postgres://svc:s3cret@db:5432/inventory\n",
+        "SERVICE_AUTH_TOKEN": "token-from-a-file",
+        "ACCEPTED_SERVICE_TOKENS": "ticket-service=t1,file-service=t2\n",
+    }
+    for name, content in files.items():
+        path = tmp_path / name.lower()
+        path.write_text(content)
+        clean_env.setenv(f"{name}_FILE", str(path))
+    clean_env.delenv("DATABASE_URL")
+    clean_env.setenv("ALLOWED_HOSTS", "api.example.com")
+    settings = build()
+    assert settings["SECRET_KEY"] == STRONG_KEY
+    database = settings["DATABASES"]["default"]
+    assert (database["USER"], database["PASSWORD"], database["NAME"]) == (
+        "svc",
+        "s3cret",
+        "inventory",
+    )
+    assert settings["SERVICE_AUTH_TOKEN"] == "token-from-a-file"
+    assert settings["ACCEPTED_SERVICE_TOKENS"] == {"ticket-service": "t1", "file-service": "t2"}
+
+
+def test_a_secret_file_is_read_again_when_settings_are_built_again(clean_env, tmp_path):
+    secret = tmp_path / "token"
+    clean_env.setenv("SERVICE_AUTH_TOKEN_FILE", str(secret))
+    clean_env.setenv("DJANGO_ENV", "development")
+    secret.write_text("first")
+    assert build()["SERVICE_AUTH_TOKEN"] == "first"
+    secret.write_text("rotated")
+    assert build()["SERVICE_AUTH_TOKEN"] == "rotated"
+
+
+def test_a_missing_secret_file_fails_loudly(clean_env, tmp_path):
+    clean_env.setenv("SECRET_KEY_FILE", str(tmp_path / "absent"))
+    with pytest.raises(FileNotFoundError):
+        build()
+
+
+# --- DATABASE_URL ?pool= ----------------------------------------------------------------------
+def test_pool_true_in_the_url_turns_on_djangos_pool(clean_env):
+    clean_env.setenv("DATABASE_URL", "postgres://u@db:5432/x?pool=true&sslmode=require")
+    config = presets.database("sqlite:///unused.sqlite3")
+    assert config["OPTIONS"] == {"pool": True, "sslmode": "require"}
+    assert config["CONN_MAX_AGE"] == 0
+
+
+def test_pool_false_in_the_url_leaves_the_pool_off(clean_env):
+    clean_env.setenv("DATABASE_URL", "postgres://u@db:5432/x?pool=false")
+    assert "OPTIONS" not in presets.database("sqlite:///unused.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("url", "conn_max_age", "message"),
+    [
+        ("postgres://u@db/x?pool=true", "60", "needs CONN_MAX_AGE=0"),
+        ("sqlite:////tmp/x.sqlite3?pool=true", None, "needs PostgreSQL"),
+        ("postgres://u@db/x?pool=maybe", None, "is not true or false"),
+    ],
+)
+def test_a_pool_that_cannot_work_is_refused_with_the_reason(clean_env, url, conn_max_age, message):
+    clean_env.setenv("DATABASE_URL", url)
+    if conn_max_age:
+        clean_env.setenv("CONN_MAX_AGE", conn_max_age)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        presets.database("sqlite:///unused.sqlite3")
+
+
+def test_only_a_services_own_sqlite_file_gets_its_directory_and_server_tuning(clean_env, tmp_path):
+    clean_env.delenv("DATABASE_URL")
+    plain = presets.database(f"sqlite:///{tmp_path / 'plain' / 'db.sqlite3'}")
+    assert "OPTIONS" not in plain
+    assert not (tmp_path / "plain").exists()
+    served = presets.database(f"sqlite:///{tmp_path / 'served' / 'db.sqlite3'}", server=True)
+    assert served["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert (tmp_path / "served").is_dir()
