@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -52,14 +53,26 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONFIG = REPO_ROOT / "deploy" / "gunicorn.conf.py"
 
 
+#: The one description of the stack: services, ports, who calls whom (see its header).
+TOPOLOGY_FILE = Path(__file__).resolve().parent / "topology.toml"
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
-    """One demo service: its name, Python package, default port and database suffix."""
+    """One demo service as ``services/topology.toml`` describes it.
+
+    ``calls`` are the services it calls (it sends them its ``SERVICE_AUTH_TOKEN``; they accept
+    it in ``ACCEPTED_SERVICE_TOKENS``); ``ready`` the ones its ``/ready`` checks; ``url_env``
+    the variable the other services read its base URL from (empty: nobody looks it up).
+    """
 
     name: str
     package: str
     default_port: int
     slug: str
+    url_env: str = ""
+    calls: tuple[str, ...] = ()
+    ready: tuple[str, ...] = ()
 
     @property
     def settings_module(self) -> str:
@@ -79,12 +92,72 @@ class ServiceSpec:
         return self.name.upper().replace("-", "_")
 
 
-USER = ServiceSpec("user-service", "services.user_service", 8001, "user")
-TICKET = ServiceSpec("ticket-service", "services.ticket_service", 8002, "ticket")
-FILE = ServiceSpec("file-service", "services.file_service", 8003, "file")
+class TopologyError(ValueError):
+    """``services/topology.toml`` is not a valid description of the stack (the message says why)."""
+
+
+def load_topology(path: Path | str = TOPOLOGY_FILE) -> tuple[ServiceSpec, ...]:
+    """Read the stack's topology file into :class:`ServiceSpec` objects, in start order.
+
+    Refuses a duplicate name, port or slug, a missing key, and a call to (or a ``/ready``
+    check of) a service not listed before the caller, so the start order always works.
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    specs: list[ServiceSpec] = []
+    for index, entry in enumerate(data.get("service", []), start=1):
+        missing = {"name", "package", "port", "slug"} - set(entry)
+        if missing:
+            raise TopologyError(f"{path}: service #{index} lacks {', '.join(sorted(missing))}")
+        unknown = set(entry) - {"name", "package", "port", "slug", "url_env", "calls", "ready"}
+        if unknown:
+            raise TopologyError(f"{path}: {entry['name']}: unknown keys {sorted(unknown)}")
+        calls = tuple(entry.get("calls", ()))
+        spec = ServiceSpec(
+            name=entry["name"],
+            package=entry["package"],
+            default_port=int(entry["port"]),
+            slug=entry["slug"],
+            url_env=entry.get("url_env", ""),
+            calls=calls,
+            ready=tuple(entry.get("ready", calls)),
+        )
+        before = {each.name for each in specs}
+        for field in ("name", "default_port", "slug", "url_env"):
+            value = getattr(spec, field)
+            if value and value in {getattr(each, field) for each in specs}:
+                raise TopologyError(f"{path}: {spec.name}: {field} {value!r} is used twice")
+        for target in (*spec.calls, *spec.ready):
+            if target not in before:
+                raise TopologyError(
+                    f"{path}: {spec.name} calls or checks {target!r}, which is not a service "
+                    "listed before it"
+                )
+        specs.append(spec)
+    if not specs:
+        raise TopologyError(f"{path}: no [[service]] table")
+    return tuple(specs)
+
+
 #: In start order: each service only calls the ones before it.
-SERVICES = (USER, TICKET, FILE)
+SERVICES = load_topology()
 SERVICES_BY_NAME = {spec.name: spec for spec in SERVICES}
+#: The demo services the runner itself talks to (seeding, the banner, the file store).
+USER = SERVICES_BY_NAME["user-service"]
+TICKET = SERVICES_BY_NAME["ticket-service"]
+FILE = SERVICES_BY_NAME["file-service"]
+
+
+def callers_of(spec: ServiceSpec, services: tuple[ServiceSpec, ...] = SERVICES) -> list[str]:
+    """Names of the services that call ``spec`` (whose tokens it accepts), in start order."""
+    return [each.name for each in services if spec.name in each.calls]
+
+
+def parse_service_tokens(value: str) -> dict[str, str]:
+    """``"a=t1,b=t2"`` (the ``ACCEPTED_SERVICE_TOKENS`` format) -> ``{"a": "t1", "b": "t2"}``."""
+    pairs = (item.strip().split("=", 1) for item in value.split(",") if item.strip())
+    return {name.strip(): token.strip() for name, token in pairs}
 
 
 #: Seconds the services have to answer on /health after they are spawned.
@@ -142,7 +215,8 @@ class Stack:
     """The three services as child processes, wired to each other.
 
     ``env`` is the environment the services inherit (default: ``os.environ``); ``data_dir``
-    holds the SQLite files, uploaded files and, with ``log_dir``, one log file per service.
+    holds the SQLite files, uploaded files and, with ``log_dir``, one log file per service;
+    ``services`` is the topology (default: ``services/topology.toml``, see :func:`load_topology`).
     """
 
     def __init__(
@@ -155,9 +229,12 @@ class Stack:
         log_dir: Path | str | None = None,
         output: IO[str] | None = None,
         threads: int = 4,
+        services: tuple[ServiceSpec, ...] | None = None,
     ) -> None:
+        self.services = SERVICES if services is None else tuple(services)
+        self.services_by_name = {spec.name: spec for spec in self.services}
         self.host = host
-        self.ports = {spec.name: spec.default_port for spec in SERVICES} | dict(ports or {})
+        self.ports = {spec.name: spec.default_port for spec in self.services} | dict(ports or {})
         self.data_dir = Path(data_dir or REPO_ROOT / "var").resolve()
         self.base_env = dict(os.environ if env is None else env)
         self.log_dir = Path(log_dir).resolve() if log_dir else None
@@ -170,7 +247,8 @@ class Stack:
         # One token per calling service, made for this run unless the environment sets them.
         self.tokens = {
             spec.name: self.base_env.get(f"{spec.env_prefix}_TOKEN") or secrets.token_urlsafe(32)
-            for spec in (TICKET, FILE)
+            for spec in self.services
+            if spec.calls
         }
 
     # --- configuration ---------------------------------------------------------------------
@@ -181,7 +259,7 @@ class Stack:
         return Path(explicit).resolve() if explicit else self.data_dir / "mail"
 
     def url(self, name: str) -> str:
-        """Base URL of a service, e.g. ``http://127.0.0.1:8002``."""
+        """Base URL of a service: ``http://<host>:<its port>``."""
         return f"http://{self.host}:{self.ports[name]}"
 
     def static_root(self, spec: ServiceSpec) -> Path:
@@ -211,8 +289,6 @@ class Stack:
                 "PORT": str(self.ports[spec.name]),
                 "DATABASE_URL": self.database_url(spec),
                 "STATIC_ROOT": str(self.static_root(spec)),
-                "IDENTITY_SERVICE_URL": self.url(USER.name),
-                "TICKET_SERVICE_URL": self.url(TICKET.name),
                 "PYTHONUNBUFFERED": "1",
                 # Mail goes to a file outbox under the data folder, never into the log:
                 # `python -m services.user_service.manage outbox` reads it (see banner()).
@@ -225,28 +301,39 @@ class Stack:
         # answers like the deployed services (problem+json, not Django's debug pages).
         env.setdefault("DJANGO_ENV", "development")
         env.setdefault("DEBUG", "False")
-        if spec is USER:
-            accepted = ",".join(f"{name}={token}" for name, token in self.tokens.items())
-            env["ACCEPTED_SERVICE_TOKENS"] = accepted
-            env["HEALTHCHECK_DEPENDENCIES"] = "{}"
-            env.pop("SERVICE_AUTH_TOKEN", None)
-        elif spec is TICKET:
-            env["SERVICE_AUTH_TOKEN"] = self.tokens[TICKET.name]
-            env["ACCEPTED_SERVICE_TOKENS"] = f"{FILE.name}={self.tokens[FILE.name]}"
-            env["HEALTHCHECK_DEPENDENCIES"] = json.dumps(
-                {USER.name: f"{self.url(USER.name)}/health"}
-            )
+        # The wiring, all of it from the topology: where each service is, the token this one
+        # sends, the callers it accepts, the services its /ready checks.
+        for each in self.services:
+            if each.url_env:
+                env[each.url_env] = self.url(each.name)
+        if spec.calls:
+            env["SERVICE_AUTH_TOKEN"] = self.tokens[spec.name]
         else:
-            env["SERVICE_AUTH_TOKEN"] = self.tokens[FILE.name]
-            env["ACCEPTED_SERVICE_TOKENS"] = ""
+            env.pop("SERVICE_AUTH_TOKEN", None)
+        env["ACCEPTED_SERVICE_TOKENS"] = ",".join(
+            f"{name}={token}" for name, token in self.accepted_tokens(spec).items()
+        )
+        env["HEALTHCHECK_DEPENDENCIES"] = json.dumps(
+            {name: f"{self.url(name)}/health" for name in spec.ready}
+        )
+        if spec is FILE:
             env["MEDIA_ROOT"] = env.get("FILE_SERVICE_MEDIA_ROOT") or str(self.data_dir / "files")
-            env["HEALTHCHECK_DEPENDENCIES"] = json.dumps(
-                {
-                    USER.name: f"{self.url(USER.name)}/health",
-                    TICKET.name: f"{self.url(TICKET.name)}/health",
-                }
-            )
         return env
+
+    def accepted_tokens(self, spec: ServiceSpec) -> dict[str, str]:
+        """The callers ``spec`` trusts: the environment's entries plus the topology's.
+
+        ``ACCEPTED_SERVICE_TOKENS`` (every service) and ``<PREFIX>_ACCEPTED_SERVICE_TOKENS``
+        (``USER_SERVICE_…``: that service only) from the environment are kept, so a service
+        started outside the runner can call the stack; the callers the topology names get the
+        token the runner gives them (that is what they send).
+        """
+        accepted = parse_service_tokens(self.base_env.get("ACCEPTED_SERVICE_TOKENS", ""))
+        accepted |= parse_service_tokens(
+            self.base_env.get(f"{spec.env_prefix}_ACCEPTED_SERVICE_TOKENS", "")
+        )
+        accepted |= {name: self.tokens[name] for name in callers_of(spec, self.services)}
+        return accepted
 
     # --- steps -----------------------------------------------------------------------------
     def _manage(self, spec: ServiceSpec, *args: str, timeout: float = 300) -> str:
@@ -306,7 +393,7 @@ class Stack:
         self._lock = lock
 
     def _check_ports_free(self) -> None:
-        for spec in SERVICES:
+        for spec in self.services:
             port = self.ports[spec.name]
             with socket.socket() as sock:
                 # As gunicorn binds: a port left in TIME_WAIT by a stopped stack counts as free.
@@ -333,7 +420,7 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-        for spec in SERVICES:
+        for spec in self.services:
             url = self.database_url(spec)
             if _is_postgres(url):
                 ensure_postgres_database(url)
@@ -347,7 +434,7 @@ class Stack:
             except BaseException as exc:  # reported below, in the main thread
                 errors.append(exc)
 
-        workers = [threading.Thread(target=migrate, args=(spec,)) for spec in SERVICES]
+        workers = [threading.Thread(target=migrate, args=(spec,)) for spec in self.services]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -359,7 +446,7 @@ class Stack:
 
     def start(self, name: str | None = None, *, wait: bool = True, timeout: float = 60) -> None:
         """Start one service (or all, in order) and wait until its ``/health`` answers 200."""
-        specs = [SERVICES_BY_NAME[name]] if name else list(SERVICES)
+        specs = [self.services_by_name[name]] if name else list(self.services)
         for spec in specs:
             if spec.name in self._processes and self._processes[spec.name].poll() is None:
                 continue
@@ -437,7 +524,7 @@ class Stack:
 
     def stop(self, name: str | None = None, *, timeout: float = 40) -> None:
         """Stop one service (or all, in reverse order): SIGTERM, then SIGKILL after ``timeout``."""
-        names = [name] if name else [spec.name for spec in reversed(SERVICES)]
+        names = [name] if name else [spec.name for spec in reversed(self.services)]
         for each in names:
             process = self._processes.pop(each, None)
             if process is None:
@@ -466,7 +553,7 @@ class Stack:
         password = self.base_env.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
         user_url = self.url(USER.name)
         lines = ["", "The demo stack is up:"]
-        lines += [f"  {spec.name:<15} {self.url(spec.name)}" for spec in SERVICES]
+        lines += [f"  {spec.name:<15} {self.url(spec.name)}" for spec in self.services]
         lines += ["", f"Demo logins (password {password!r}):"]
         lines += [f"  {role:<9} {email}" for role, email in DEMO_USERS]
         lines += [

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from django.urls import resolve
 
-from services.runner import FILE, SERVICES, TICKET, USER, ServiceSpec
+from services.runner import FILE, SERVICES, TICKET, USER, ServiceSpec, callers_of
 from tests.deploy.conftest import parse_dockerfile
 from tests.servers import ROOT
 
@@ -183,6 +183,11 @@ def test_environment_names_are_the_settings_the_services_read(overlay):
         needed |= {"MEDIA_ROOT", "TICKET_SERVICE_URL"} if spec is FILE else set()
         if overlay == "development":
             assert needed <= set(env), sorted(needed - set(env))
+        # Each service finds the others under the topology's variables, at their Service.
+        for other in SERVICES:
+            if other.url_env:
+                assert urlsplit(env[other.url_env]).hostname == other.name
+        assert set(json.loads(env["HEALTHCHECK_DEPENDENCIES"])) == set(spec.ready)
         # Every URL another service is called at is a Service of the manifests, on its port.
         targets = [env["IDENTITY_SERVICE_URL"], env["TICKET_SERVICE_URL"]]
         targets += json.loads(env["HEALTHCHECK_DEPENDENCIES"]).values()
@@ -242,25 +247,24 @@ def test_only_the_ticket_and_file_services_reach_the_user_service_internal_endpo
         assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": name}
         return [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
 
-    user_peers = allowed_peers(USER.name)
-    pod_peers = [peer["podSelector"] for peer in user_peers if "podSelector" in peer]
-    assert pod_peers == [
-        {
-            "matchExpressions": [
-                {
-                    "key": "app.kubernetes.io/name",
-                    "operator": "In",
-                    "values": [TICKET.name, FILE.name],
-                }
-            ]
-        }
-    ]
-    # Everyone else arrives through the ingress controller, which routes /api/ paths only.
-    others = [peer for peer in user_peers if "podSelector" not in peer]
-    assert all(set(peer) == {"namespaceSelector"} for peer in others)
-    ticket_pods = [p["podSelector"] for p in allowed_peers(TICKET.name) if "podSelector" in p]
-    assert ticket_pods == [{"matchLabels": {"app.kubernetes.io/name": FILE.name}}]
-    assert not [p for p in allowed_peers(FILE.name) if "podSelector" in p]
+    # Exactly the callers the topology names reach a service pod to pod (the user service's
+    # internal endpoints included); everyone else arrives through the ingress controller, which
+    # routes /api/ paths only.
+    for spec in SERVICES:
+        peers = allowed_peers(spec.name)
+        pods = [peer["podSelector"] for peer in peers if "podSelector" in peer]
+        names: list[str] = []
+        for selector in pods:
+            for expression in selector.get("matchExpressions", []):
+                assert expression["key"] == "app.kubernetes.io/name"
+                assert expression["operator"] == "In"
+                names += expression["values"]
+            if "matchLabels" in selector:
+                names.append(selector["matchLabels"]["app.kubernetes.io/name"])
+        assert names == callers_of(spec), spec.name
+        others = [peer for peer in peers if "podSelector" not in peer]
+        assert all(set(peer) == {"namespaceSelector"} for peer in others)
+    assert callers_of(USER) == [TICKET.name, FILE.name]
 
     ingress = one(docs, "Ingress", "django-service-suite")
     for rule in ingress["spec"]["rules"]:

@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.runner import FILE, SERVICES, TICKET, USER, ServiceSpec, Stack
+from services.runner import (
+    FILE,
+    SERVICES,
+    SERVICES_BY_NAME,
+    USER,
+    ServiceSpec,
+    Stack,
+    callers_of,
+    parse_service_tokens,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -135,50 +144,50 @@ def test_user_migrate_step_seeds_the_demo_users():
     )
 
 
-def test_each_service_waits_for_the_services_it_calls():
-    calls = {USER.name: set(), TICKET.name: {USER.name}, FILE.name: {USER.name, TICKET.name}}
+def test_each_service_waits_for_the_services_it_calls_as_the_topology_says():
     for spec in SERVICES:
         env = env_of(spec.name)
         depends = SERVICES_YML[spec.name]["depends_on"]
-        upstream = {name for name in depends if name in calls}
-        assert upstream == calls[spec.name]
+        upstream = {name for name in depends if name in SERVICES_BY_NAME}
+        assert upstream == set(spec.calls)
         for name in upstream:
             assert depends[name]["condition"] == "service_healthy"
-        # /ready checks exactly the services this one calls, at their compose address.
+        # /ready checks exactly the topology's services, at their compose address.
         dependencies = json.loads(env["HEALTHCHECK_DEPENDENCIES"])
         assert dependencies == {
-            name: f"http://{name}:{env_of(name)['PORT']}/health" for name in calls[spec.name]
+            name: f"http://{name}:{env_of(name)['PORT']}/health" for name in spec.ready
         }
         runner_dependencies = json.loads(
             Stack(env={}).service_env(spec)["HEALTHCHECK_DEPENDENCIES"]
         )
         assert set(runner_dependencies) == set(dependencies)
-        assert env["IDENTITY_SERVICE_URL"] == f"http://{USER.name}:{env_of(USER.name)['PORT']}"
-        assert env["TICKET_SERVICE_URL"] == f"http://{TICKET.name}:{env_of(TICKET.name)['PORT']}"
+        # Every service finds the others at their compose name, under the topology's variable.
+        for other in SERVICES:
+            if other.url_env:
+                assert env[other.url_env] == f"http://{other.name}:{env_of(other.name)['PORT']}"
         hosts = env["ALLOWED_HOSTS"].split(",")
         assert spec.name in hosts and "localhost" in hosts  # called by name; probed by localhost
 
 
-def test_service_tokens_match_between_caller_and_callee():
+def test_service_tokens_match_the_topologys_call_graph():
     def accepted(name: str) -> dict[str, str]:
-        value = env_of(name)["ACCEPTED_SERVICE_TOKENS"]
-        return dict(item.split("=", 1) for item in value.split(",") if item)
+        return parse_service_tokens(env_of(name)["ACCEPTED_SERVICE_TOKENS"])
 
-    ticket_token = env_of(TICKET.name)["SERVICE_AUTH_TOKEN"]
-    file_token = env_of(FILE.name)["SERVICE_AUTH_TOKEN"]
-    assert ticket_token and file_token and ticket_token != file_token
-    assert accepted(USER.name) == {TICKET.name: ticket_token, FILE.name: file_token}
-    assert accepted(TICKET.name) == {FILE.name: file_token}
-    assert accepted(FILE.name) == {}
-    assert "SERVICE_AUTH_TOKEN" not in env_of(USER.name)  # the user service calls nobody
-    # The runner trusts the same callers.
+    sent = {}
+    for spec in SERVICES:
+        if spec.calls:
+            sent[spec.name] = env_of(spec.name)["SERVICE_AUTH_TOKEN"]
+            assert sent[spec.name]
+        else:
+            assert "SERVICE_AUTH_TOKEN" not in env_of(spec.name)  # it calls nobody
+    assert len(set(sent.values())) == len(sent)  # one token per caller
     stack = Stack(env={})
-    assert set(
-        dict(i.split("=", 1) for i in stack.service_env(USER)["ACCEPTED_SERVICE_TOKENS"].split(","))
-    ) == {
-        TICKET.name,
-        FILE.name,
-    }
+    for spec in SERVICES:
+        # Each callee accepts exactly its callers, each with the token that caller sends.
+        assert accepted(spec.name) == {name: sent[name] for name in callers_of(spec)}
+        # The runner trusts the same callers.
+        runner = parse_service_tokens(stack.service_env(spec)["ACCEPTED_SERVICE_TOKENS"])
+        assert list(runner) == callers_of(spec)
 
 
 def test_one_database_per_service_created_by_the_init_script():

@@ -17,9 +17,15 @@ from services.runner import (
     FILE,
     SERVICES,
     TICKET,
+    TOPOLOGY_FILE,
     USER,
+    ServiceSpec,
     Stack,
+    TopologyError,
+    callers_of,
     free_ports,
+    load_topology,
+    parse_service_tokens,
     per_service_database_url,
 )
 
@@ -82,6 +88,106 @@ def test_services_are_wired_to_each_other(tmp_path):
 def test_tokens_from_the_environment_win(tmp_path):
     stack = Stack(env={"TICKET_SERVICE_TOKEN": "t" * 40}, data_dir=tmp_path)
     assert stack.service_env(TICKET)["SERVICE_AUTH_TOKEN"] == "t" * 40
+
+
+def test_accepted_service_tokens_from_the_environment_are_kept_beside_the_topologys(tmp_path):
+    # A service started outside the runner joins the stack: its token, set in the environment
+    # for every service or for one, is accepted next to the callers the topology names.
+    env = {
+        "ACCEPTED_SERVICE_TOKENS": "report-service=r, ticket-service=stale",
+        "USER_SERVICE_ACCEPTED_SERVICE_TOKENS": "billing-service=b",
+    }
+    stack = Stack(env=env, data_dir=tmp_path)
+    user = parse_service_tokens(stack.service_env(USER)["ACCEPTED_SERVICE_TOKENS"])
+    ticket = parse_service_tokens(stack.service_env(TICKET)["ACCEPTED_SERVICE_TOKENS"])
+    file = parse_service_tokens(stack.service_env(FILE)["ACCEPTED_SERVICE_TOKENS"])
+    assert user == {
+        "report-service": "r",
+        "billing-service": "b",
+        # The runner's ticket service sends the runner's token, so that one is accepted.
+        TICKET.name: stack.tokens[TICKET.name],
+        FILE.name: stack.tokens[FILE.name],
+    }
+    assert ticket == {
+        "report-service": "r",
+        TICKET.name: "stale",
+        FILE.name: stack.tokens[FILE.name],
+    }
+    assert file == {"report-service": "r", TICKET.name: "stale"}
+
+
+def test_the_runner_runs_the_topology_file():
+    assert load_topology(TOPOLOGY_FILE) == SERVICES
+    assert [spec.name for spec in SERVICES] == [USER.name, TICKET.name, FILE.name]
+    assert callers_of(USER) == [TICKET.name, FILE.name]
+    assert callers_of(TICKET) == [FILE.name]
+    assert callers_of(FILE) == []
+    # No second copy: the runner's source names no service port.
+    source = (ROOT / "services" / "runner.py").read_text()
+    for spec in SERVICES:
+        assert str(spec.default_port) not in source
+
+
+def test_a_service_added_to_the_topology_is_wired_by_the_runner(tmp_path):
+    topology = tmp_path / "topology.toml"
+    topology.write_text(
+        TOPOLOGY_FILE.read_text()
+        + """
+[[service]]
+name = "report-service"
+package = "services.report_service"
+port = 8004
+slug = "report"
+calls = ["user-service", "ticket-service"]
+ready = ["user-service"]
+"""
+    )
+    services = load_topology(topology)
+    report = services[-1]
+    assert report == ServiceSpec(
+        "report-service",
+        "services.report_service",
+        8004,
+        "report",
+        calls=("user-service", "ticket-service"),
+        ready=("user-service",),
+    )
+    stack = Stack(env={}, data_dir=tmp_path, services=services)
+    env = stack.service_env(report)
+    assert env["PORT"] == "8004"
+    assert env["SERVICE_AUTH_TOKEN"] == stack.tokens[report.name]
+    assert json.loads(env["HEALTHCHECK_DEPENDENCIES"]) == {
+        USER.name: "http://127.0.0.1:8001/health"
+    }
+    for callee in (USER, TICKET):
+        accepted = parse_service_tokens(stack.service_env(callee)["ACCEPTED_SERVICE_TOKENS"])
+        assert accepted[report.name] == stack.tokens[report.name]
+    assert report.name not in parse_service_tokens(
+        stack.service_env(FILE)["ACCEPTED_SERVICE_TOKENS"]
+    )
+    assert "report-service" in stack.banner()
+
+
+def test_a_topology_that_cannot_start_is_refused(tmp_path):
+    service = '[[service]]\nname = "{name}"\npackage = "p"\nport = {port}\nslug = "{name}"\n'
+    cases = {
+        "calls or checks 'b'": service.format(name="a", port=1)
+        + 'calls = ["b"]\n'
+        + service.format(name="b", port=2),
+        "default_port 1 is used twice": service.format(name="a", port=1)
+        + service.format(name="b", port=1),
+        "lacks package": '[[service]]\nname = "a"\nport = 1\nslug = "a"\n',
+        "no [[service]] table": "",
+    }
+    for message, text in cases.items():
+        path = tmp_path / "topology.toml"
+        path.write_text(text)
+        try:
+            load_topology(path)
+        except TopologyError as exc:
+            assert message in str(exc)
+        else:
+            raise AssertionError(f"accepted a topology where {message}")
 
 
 def test_mail_goes_to_an_outbox_under_the_data_dir_never_the_console(tmp_path):
