@@ -11,6 +11,8 @@
 - ``apipatterns.E005``: the root URLconf does not route ``handler404``/``handler500`` to
   ``apipatterns.handlers`` (unknown URLs and crashes would be HTML pages).
 - ``apipatterns.W001``: ``apipatterns.urls`` is not included (no ``/api/schema/``).
+- ``apipatterns.W002``: ``/api/docs/`` would load Swagger UI from a CDN: ``drf_spectacular_sidecar``
+  is not in ``INSTALLED_APPS`` or ``SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"]`` is not ``"SIDECAR"``.
 
 Each hint names the line to add to the project's settings or root URLconf.
 """
@@ -135,4 +137,27 @@ def check_urlconf(
                 id="apipatterns.W001",
             )
         )
+    else:
+        messages.extend(_check_docs_page())
     return messages
+
+
+def _check_docs_page() -> list[CheckMessage]:
+    """``apipatterns.W002``: ``/api/docs/`` must take Swagger UI from the sidecar's static files."""
+    spectacular = getattr(settings, "SPECTACULAR_SETTINGS", None) or {}
+    missing = []
+    if not apps.is_installed("drf_spectacular_sidecar"):
+        missing.append('"drf_spectacular_sidecar" to INSTALLED_APPS')
+    for key in ("SWAGGER_UI_DIST", "SWAGGER_UI_FAVICON_HREF"):
+        if spectacular.get(key) != "SIDECAR":
+            missing.append(f'"{key}": "SIDECAR" to SPECTACULAR_SETTINGS')
+    if not missing:
+        return []
+    return [
+        Warning(
+            "/api/docs/ would load Swagger UI from a CDN (cdn.jsdelivr.net) instead of the "
+            "service's own static files.",
+            hint="Add " + " and ".join(missing) + ".",
+            id="apipatterns.W002",
+        )
+    ]

@@ -211,12 +211,21 @@ def consumer_rest_framework(rest_framework: Mapping[str, Any]) -> dict[str, Any]
 
 
 # --- The settings -----------------------------------------------------------------------------
-def common(*, base_dir: Path | str, service_name: str) -> dict[str, Any]:
+def common(
+    *,
+    base_dir: Path | str,
+    service_name: str,
+    api_title: str | None = None,
+    api_version: str = "v1",
+    api_description: str = "",
+) -> dict[str, Any]:
     """Every setting the four apps need, read from the environment with its default.
 
     Defaults are the embedded ones (SQLite file ``<base_dir>/db.sqlite3``, local-memory cache),
     DEBUG off, and the development ``SECRET_KEY``: :func:`production` and :func:`development`
-    refine them.
+    refine them. ``api_title`` (default: the service name), ``api_version`` and
+    ``api_description`` head the OpenAPI schema (``/api/schema/``, ``/api/docs/``);
+    ``API_TITLE`` overrides the title.
     """
     base_dir = Path(base_dir)
     s: dict[str, Any] = {"BASE_DIR": base_dir, "SERVICE_NAME": service_name}
@@ -235,6 +244,8 @@ def common(*, base_dir: Path | str, service_name: str) -> dict[str, Any]:
         "django.contrib.staticfiles",
         "rest_framework",
         "drf_spectacular",
+        # Swagger UI's files for /api/docs/ (SPECTACULAR_SETTINGS below: "SIDECAR", no CDN).
+        "drf_spectacular_sidecar",
         "health_check",
         "shared_core",
         "apipatterns",
@@ -393,9 +404,14 @@ def common(*, base_dir: Path | str, service_name: str) -> dict[str, Any]:
         "COMPACT_JSON": True,
     }
     s["SPECTACULAR_SETTINGS"] = {
-        "TITLE": env.str("API_TITLE", default="") or service_name,
-        "VERSION": "v1",
+        "TITLE": env.str("API_TITLE", default="") or api_title or service_name,
+        "VERSION": api_version,
+        "DESCRIPTION": api_description,
         "SERVE_INCLUDE_SCHEMA": False,
+        # /api/docs/ serves Swagger UI from drf_spectacular_sidecar's static files: no CDN.
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
             "apipatterns.openapi.envelope_postprocessing_hook",
@@ -594,6 +610,9 @@ def service(
     consumer: bool = False,
     database_name: str | None = None,
     env_name: str | None = None,
+    api_title: str | None = None,
+    api_version: str = "v1",
+    api_description: str = "",
 ) -> dict[str, Any]:
     """The complete settings of one service, for ``DJANGO_ENV`` (or ``env_name``).
 
@@ -603,11 +622,18 @@ def service(
     with the identity service's session tokens (``IDENTITY_SERVICE_URL``), and
     ``SERVICE_AUTH_TOKEN`` is required (system check ``accounts.E006``). The database is
     ``DATABASE_URL``, else ``<base_dir>/var/<database_name>.sqlite3`` (default: the name
-    without ``-service``).
+    without ``-service``). ``api_title``, ``api_version`` and ``api_description`` head its
+    OpenAPI schema (:func:`common`).
     """
     base_dir = Path(base_dir)
     read_env_file(base_dir)
-    s = common(base_dir=base_dir, service_name=name)
+    s = common(
+        base_dir=base_dir,
+        service_name=name,
+        api_title=api_title,
+        api_version=api_version,
+        api_description=api_description,
+    )
     slug = database_name or name.removesuffix("-service")
     s["DATABASES"] = {
         "default": database(f"sqlite:///{base_dir / 'var' / f'{slug}.sqlite3'}", server=True)

@@ -17,6 +17,12 @@ globals().update(
         package="services.file_service",
         base_dir=BASE_DIR,
         apps=["services.file_service.files"],
+        api_title="File service API",
+        api_version="1.0.0",
+        api_description=(
+            "Files attached to tickets: authorised, streamed uploads and downloads; the "
+            "ticket each file belongs to is checked with the ticket service."
+        ),
         consumer=True,
     )
 )

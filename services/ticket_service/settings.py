@@ -15,6 +15,12 @@ globals().update(
         package="services.ticket_service",
         base_dir=Path(__file__).resolve().parents[2],
         apps=["services.ticket_service.tickets"],
+        api_title="Ticket service API",
+        api_version="1.0.0",
+        api_description=(
+            "Support tickets and their comments; end users authenticate with the user "
+            "service's session token, other services call /internal/v1/ with a service token."
+        ),
         consumer=True,
     )
 )

@@ -14,5 +14,11 @@ globals().update(
         package="services.user_service",
         base_dir=Path(__file__).resolve().parents[2],
         apps=["services.user_service.roles"],
+        api_title="User service API",
+        api_version="1.0.0",
+        api_description=(
+            "Identity owner of the suite: accounts, sign-up and login (session tokens), "
+            "roles, service-token introspection and the revocation feed the other services read."
+        ),
     )
 )

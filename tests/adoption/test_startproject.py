@@ -2,10 +2,11 @@
 the lines docs/quickstart.md ("the suite in an existing project") says to append.
 
 Then ``check`` is clean, ``migrate`` works, gunicorn serves ``/health``, ``/ready``,
-``/api/schema/`` and a problem+json 404 for an unknown URL; and each appended line marked
-``without it: <ID>``, removed alone, makes ``check`` fail with that ID (never a crash, an
-``fields.E304`` or a 500 at run time). The environment gets the suite only from the wheel;
-third-party dependencies come from this run's environment (see ``tests/docs/test_quickstart.py``).
+``/api/schema/``, ``/api/docs/`` (no CDN) and a problem+json 404 for an unknown URL; and each
+appended line marked ``without it: <ID>``, removed alone, makes ``check`` fail with that ID
+(never a crash, an ``fields.E304`` or a 500 at run time). The environment gets the suite only
+from the wheel; third-party dependencies come from this run's environment (see
+``tests/docs/test_quickstart.py``).
 """
 
 from __future__ import annotations
@@ -89,9 +90,12 @@ def test_the_documented_lines_make_a_startproject_project_a_suite_service(tmp_pa
     try:
         wait_for(f"http://127.0.0.1:{port}/health", server)
         base = "http://127.0.0.1:8000"
-        for path in ("/health", "/ready", "/api/schema/"):
+        for path in ("/health", "/ready", "/api/schema/", "/api/docs/"):
             status, _, _, raw = probe([f"{base}{path}"], port)
             assert status == 200, f"{path} -> {status}: {raw[:500]}"
+        # The documentation page takes Swagger UI from the wheel's sidecar, not from a CDN.
+        assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in raw
+        assert "https://" not in raw and "http://" not in raw
         status, content_type, body, _ = probe([f"{base}/nowhere"], port)
         assert (status, content_type) == (404, "application/problem+json")
         assert body["code"] == "not_found"

@@ -79,6 +79,22 @@ def test_a_root_urlconf_without_the_schema_url_is_a_warning(settings):
     assert 'path("", include("apipatterns.urls"))' in messages[0].hint
 
 
+def test_a_docs_page_without_the_sidecar_app_is_a_warning_naming_it(settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "drf_spectacular_sidecar"]
+    messages = check_urlconf()
+    assert ids(messages) == ["apipatterns.W002"]
+    assert messages[0].hint == 'Add "drf_spectacular_sidecar" to INSTALLED_APPS.'
+
+
+def test_a_docs_page_on_the_cdn_is_a_warning_naming_the_setting(settings):
+    settings.SPECTACULAR_SETTINGS = {
+        k: v for k, v in settings.SPECTACULAR_SETTINGS.items() if k != "SWAGGER_UI_DIST"
+    }
+    messages = check_urlconf()
+    assert ids(messages) == ["apipatterns.W002"]
+    assert '"SWAGGER_UI_DIST": "SIDECAR" to SPECTACULAR_SETTINGS' in messages[0].hint
+
+
 def test_manage_py_check_fails_with_the_id(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
     del settings.REST_FRAMEWORK["EXCEPTION_HANDLER"]

@@ -103,6 +103,25 @@ def test_a_service_gets_its_name_apps_urls_and_own_database(clean_env):
     )
 
 
+def test_a_service_names_its_api_and_serves_its_docs_page_without_a_cdn(clean_env):
+    clean_env.setenv("DJANGO_ENV", "development")
+    clean_env.delenv("API_TITLE", raising=False)
+    settings = build(
+        api_title="Inventory API", api_version="2.1.0", api_description="Widgets in stock."
+    )
+    spectacular = settings["SPECTACULAR_SETTINGS"]
+    assert (spectacular["TITLE"], spectacular["VERSION"], spectacular["DESCRIPTION"]) == (
+        "Inventory API",
+        "2.1.0",
+        "Widgets in stock.",
+    )
+    assert "drf_spectacular_sidecar" in settings["INSTALLED_APPS"]
+    for key in ("SWAGGER_UI_DIST", "SWAGGER_UI_FAVICON_HREF", "REDOC_DIST"):
+        assert spectacular[key] == "SIDECAR"
+    clean_env.setenv("API_TITLE", "Stock")
+    assert build(api_title="Inventory API")["SPECTACULAR_SETTINGS"]["TITLE"] == "Stock"
+
+
 # --- Secrets from files ---------------------------------------------------------------------
 def test_secrets_come_from_files_named_by_the_file_variables(clean_env, tmp_path):
     files = {
