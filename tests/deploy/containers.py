@@ -356,7 +356,7 @@ class ComposeStack:
             "DOCKER_CONFIG": str(config),
             "COMPOSE_PROJECT_NAME": PROJECT,
             # The services run their production settings, which refuse the development key:
-            # the user's own .env holds one (README), this run its own random one.
+            # the user's own .env holds one (docs/services.md), this run its own random one.
             "SECRET_KEY": self.secret_key,
             "DSS_TEST_POSTGRES_IMAGE": self.postgres_image,
             "DSS_TEST_REDIS_IMAGE": self.redis_image,

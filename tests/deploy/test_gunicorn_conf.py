@@ -127,7 +127,7 @@ def test_requests_gunicorn_refuses_get_problem_json_not_html(
 
 
 def test_the_access_log_never_holds_a_query_string(gunicorn_run):
-    """The README's promise: query strings (tokens, reset keys, emails) stay out of every log."""
+    """docs/security.md: query strings (tokens, reset keys, emails) stay out of every log."""
     import time
     import urllib.request
     import uuid
