@@ -306,3 +306,127 @@ def test_the_default_cache_object_follows_settings_changes(settings):
     }
     second = throttling._backend(cache)
     assert second is caches["default"] and second is not first
+
+
+def _hammer(processes: int, config: dict) -> list[dict[str, int]]:
+    """Run ``processes`` worker processes (``throttle_workers``) together; their counts."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    config = {"start_at": time.time() + 3.0, "max_requests": 10_000, **config}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.apipatterns.throttle_workers", json.dumps(config)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    results = []
+    for child in children:
+        out, _ = child.communicate(timeout=120)
+        assert child.returncode == 0, out
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+@pytest.mark.parametrize("backend", [FAIL_SAFE_BACKEND, DJANGO_REDIS_BACKEND])
+def test_processes_and_threads_get_exactly_the_rate_with_leases(redis_url, backend):
+    # The bound this proves (module docstring): while Redis answers, a client gets at most its
+    # rate per window whatever the processes x threads (overshoot 0), and no fewer while
+    # workers keep receiving its requests (every leased unit within the rate is served).
+    import uuid
+
+    rate, processes, threads = 500, 3, 4
+    client = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    window_middle = (time.time() // 86400) * 86400 + 43200  # the middle of a day window
+    results = _hammer(
+        processes,
+        {
+            "backend": backend,
+            "location": redis_url,
+            "rate": f"{rate}/day",
+            "client": client,
+            "threads": threads,
+            "window_middle": window_middle,
+        },
+    )
+    allowed = sum(r["allowed"] for r in results)
+    assert allowed == rate, results
+    assert all(r["refused"] == threads for r in results)  # every thread was refused at the end
+    counter = redis.Redis.from_url(redis_url).get(
+        f":1:throttle_anon_{client}:{int(window_middle // 86400)}"
+    )
+    # Leases, not one count per request: fewer increments than requests, never over the
+    # rate plus one lease per refused thread.
+    assert rate <= int(counter) <= rate + processes * threads * 20
+
+
+def test_processes_fail_open_while_redis_is_down():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    results = _hammer(
+        2,
+        {
+            "backend": FAIL_SAFE_BACKEND,
+            "location": f"redis://127.0.0.1:{port}/0",
+            "rate": "5/day",
+            "client": "10.0.0.1",
+            "threads": 2,
+            "window_middle": (time.time() // 86400) * 86400 + 43200,
+            "max_requests": 50,
+        },
+    )
+    assert results == [{"allowed": 100, "refused": 0}] * 2  # nothing counted, nothing refused
+
+
+def test_a_lease_serves_many_requests_and_never_outlives_its_window(settings, redis_url):
+    settings.CACHES = {"default": {"BACKEND": FAIL_SAFE_BACKEND, "LOCATION": redis_url}}
+    settings.API_THROTTLE_LEASE_SIZE = 20
+    settings.API_THROTTLE_LEASE_WORKERS = 8
+    cache.clear()
+    now = [(time.time() // 60) * 60 + 10]
+
+    class Hundred(AnonRateThrottle):
+        rate = "100/min"
+        timer = staticmethod(lambda: now[0])
+
+    request = _anon_request()
+    window = int(now[0] // 60)
+    assert all(Hundred().allow_request(request, None) for _ in range(10))
+    assert cache.get(f"throttle_anon_10.0.0.9:{window}") == 12  # one lease: 100 // 8 units
+    now[0] += 60  # the next window: the two units left are not carried over
+    assert Hundred().allow_request(request, None)
+    assert cache.get(f"throttle_anon_10.0.0.9:{window + 1}") == 12
+    assert cache.get(f"throttle_anon_10.0.0.9:{window}") == 12
+
+
+def test_leases_shrink_as_the_budget_runs_out(settings, redis_url):
+    settings.CACHES = {"default": {"BACKEND": FAIL_SAFE_BACKEND, "LOCATION": redis_url}}
+    cache.clear()
+    now = (time.time() // 60) * 60 + 10
+
+    class Forty(AnonRateThrottle):
+        rate = "40/min"
+        timer = staticmethod(lambda: now)
+
+    request = _anon_request()
+    key = f"throttle_anon_10.0.0.9:{int(now // 60)}"
+    seen = []
+    for _ in range(40):
+        assert Forty().allow_request(request, None)
+        seen.append(cache.get(key))
+    leases = sorted(set(seen))
+    sizes = [b - a for a, b in zip([0, *leases], leases, strict=False)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1  # 5, 4, 3, ... 1
+    assert leases[-1] == 40
+    for _ in range(3):  # the last lease saw the budget spent: refused without a round trip
+        assert not Forty().allow_request(request, None)
+    assert cache.get(key) == 40
