@@ -131,7 +131,7 @@ class _Lease:
 
 
 class _LeaseBook:
-    """The leases one process holds on one cache, by full cache key (the window aside)."""
+    """The leases one process holds on one cache, by full cache key of the window's counter."""
 
     #: Past this many clients, leases of ended windows are dropped (at most once a second).
     SWEEP_ABOVE = 4096
@@ -196,9 +196,9 @@ def _allow(cache: Any, key: str, rate: int, now: float, window: int, window_end:
     counter_key = f"{key}:{window}"
     if _is_process_local(cache) or apipatterns_settings.API_THROTTLE_LEASE_SIZE <= 1:
         return _add_to_counter(cache, counter_key, 1, ttl) <= rate
-    lease = _book(cache).lease(cache.make_key(key), now)
+    lease = _book(cache).lease(cache.make_key(counter_key), now)
     with lease.lock:
-        if lease.window != window:  # a lease is never carried into the next window
+        if lease.window != window:  # new (a lease is never carried into the next window)
             lease.window, lease.expires = window, window_end
             lease.next, lease.last, lease.seen = 1, 0, 0
         if lease.next <= lease.last and lease.next <= rate:

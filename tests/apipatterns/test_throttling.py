@@ -430,3 +430,14 @@ def test_leases_shrink_as_the_budget_runs_out(settings, redis_url):
     for _ in range(3):  # the last lease saw the budget spent: refused without a round trip
         assert not Forty().allow_request(request, None)
     assert cache.get(key) == 40
+
+
+def test_leases_of_ended_windows_are_dropped_when_many_clients_came(monkeypatch):
+    monkeypatch.setattr(throttling._LeaseBook, "SWEEP_ABOVE", 3)
+    book = throttling._LeaseBook(0)
+    for i in range(3):
+        book.lease(f"old-{i}", 100.0).expires = 90.0  # their windows ended at t=90
+    live = book.lease("live", 100.0)
+    live.expires = 160.0
+    assert set(book.leases) == {"live"}
+    assert book.lease("live", 100.5) is live  # kept while its window lasts
