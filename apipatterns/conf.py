@@ -33,6 +33,21 @@ apipatterns_settings = AppSettings(
             "problem (never a `RecursionError`).",
         ),
         Setting(
+            "API_THROTTLE_LEASE_SIZE",
+            20,
+            "Most units of a client's throttle budget a worker process leases from a shared "
+            "cache (Redis) in one round trip and then serves locally; a client never gets more "
+            "than its rate, and at most `lease - 1` units per process go unused in a window. "
+            "`1`: one round trip per request (exact counting everywhere). Local-memory caches "
+            "always count exactly.",
+        ),
+        Setting(
+            "API_THROTTLE_LEASE_WORKERS",
+            8,
+            "How many worker processes the throttles expect to share a client's budget: a lease "
+            "is at most the remaining budget divided by this, so leases shrink as it runs out.",
+        ),
+        Setting(
             "API_PROBLEM_TYPE_BASE",
             "",
             "Base URL of the problem `type` URIs (`<base><code>`); empty gives `about:blank`.",

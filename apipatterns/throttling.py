@@ -4,50 +4,68 @@ DRF's ``SimpleRateThrottle`` keeps a list of timestamps per client and writes it
 read, so concurrent requests from one client (several workers) each read the same list and a burst
 passes over the rate; its ``wait()`` may also return ``None`` (then DRF sends no ``Retry-After``).
 These throttles keep DRF's classes, scopes and rate syntax (``"120/min"``) but count with a fixed
-window counter: ``cache.add`` + ``cache.incr`` (``SET NX`` + ``INCR`` on Redis: atomic across
-processes), one small integer per client and window. The price of a fixed window is that a client
-can get up to twice the rate across a window boundary. ``wait()`` is the integer number of seconds
-to the end of the window, at least 1; the exception handler sends it as ``Retry-After`` and as
-``retry_after`` in the body.
+window counter, one small integer per client and window in the cache. The price of a fixed
+window is that a client can get up to twice the rate across a window boundary. ``wait()`` is the
+integer number of seconds to the end of the window, at least 1; the exception handler sends it as
+``Retry-After`` and as ``retry_after`` in the body.
+
+**Leases (shared caches: Redis).** A request does not make a network round trip: a worker process
+leases a block of the window's budget from the shared counter with one atomic increment (``INCRBY``
+and ``EXPIRE`` in one script on :class:`shared_core.cache.SuiteRedisCache`; the cache's public
+``incr``/``add`` on other shared backends), then serves requests from it under a lock, and leases
+again when it is spent. A lease of ``n`` that brings the counter to ``t`` is the units numbered
+``t-n+1 … t``; only units numbered up to the rate are ever served, so:
+
+- **a client never gets more than its rate in a window** while the cache answers, whatever the
+  number of processes and threads (the units are numbered by the shared counter's atomic
+  increments; a lease taken in one window is never used in the next);
+- it may get **fewer**: units leased by a process that then receives no more of that client's
+  requests in the window are lost, at most ``lease - 1`` per process; the lease size is
+  ``max(1, min(API_THROTTLE_LEASE_SIZE, remaining // API_THROTTLE_LEASE_WORKERS))`` where
+  ``remaining`` is the rate minus the counter as the process last saw it, so leases shrink to
+  one unit as the budget runs out and small rates are counted one by one;
+- once a lease finds the budget spent, the process refuses that client locally until the
+  window ends, with the suite's Redis cache (no round trip for refused requests either; a
+  ``clear()`` in this process starts the book again); other shared backends ask the cache for
+  each refused request, as a ``clear()`` elsewhere could not be seen;
+- a Redis outage fails open as before (``FailSafeRedisCache`` counts nothing, the request
+  passes); a counter lost with its cache (``clear()``, eviction) starts again from 0, as before.
+
+One round trip per lease instead of one per request: with the default lease size (20) a busy
+client costs a twentieth of a round trip per request.
+
+**Exact counting (process-local caches: local memory).** With ``LocMemCache`` (each process has
+its own, so there is nothing to reconcile) or ``API_THROTTLE_LEASE_SIZE = 1``, every request is
+counted in the cache itself with its public API (``incr``, and ``add`` when the window's counter
+does not exist yet; ``incr_or_create`` on the suite's Redis cache), so ``cache.get`` reads the
+exact count and ``cache.clear()`` resets it.
 
 The default (``REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]``) is one class,
 :class:`AnonOrUserRateThrottle`: authenticated principals at the ``user`` rate by id, anonymous
 clients at the ``anon`` rate by address: the same limits and cache keys as DRF's
 ``AnonRateThrottle`` + ``UserRateThrottle`` pair, with one throttle object and one check per
 request instead of two. The pair is still here for views that list them separately.
-
-Cost per request (this runs on every throttled view): the counter takes one cache operation in
-the steady state. On Django's Redis backend that is one round trip (``INCR`` + ``EXPIRE`` in a
-Lua script, atomic, where Django's own ``add`` + ``incr`` would take three: ``SET NX``, ``EXISTS``,
-``INCR``) through a ``redis.Redis`` client kept per cache object instead of a new one per
-operation; on Django's local-memory backend, increment-or-create under one hold of its lock; on
-other backends ``incr`` first and ``add`` only when the window's key does not exist yet. The
-default cache object is looked up once per thread, not through DRF's ``default_cache`` proxy on
-every access; Django's memcached key check (a regular expression behind a lazy object) runs only
-for a key that could fail it; the client address is read from ``META`` without building
-``request.headers``.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import pickle
 import threading
 import weakref
 from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
-from django.core.cache.backends.base import MEMCACHE_MAX_KEY_LENGTH
+from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from shared_core.cache import OUTAGE_ERRORS, FailSafeRedisCache
+from apipatterns.conf import apipatterns_settings
+from shared_core.cache import SuiteRedisCache
 
 # The default cache object per thread (Django keeps one per thread too), tagged with the
 # generation of the CACHES setting it was made for: a settings change (tests) starts a new one.
@@ -60,6 +78,7 @@ def _forget_cache_objects(*, setting: str, **kwargs: Any) -> None:
     global _caches_generation
     if setting == "CACHES":
         _caches_generation += 1
+        _books.clear()
 
 
 def _backend(cache: Any) -> Any:
@@ -72,109 +91,129 @@ def _backend(cache: Any) -> Any:
     return memo[1]
 
 
-def _make_key(cache: Any, key: str) -> str:
-    """``cache.make_and_validate_key(key)``, running Django's memcached check (which only warns)
-    only for a key that could fail it: too long, non-ASCII, a space or a control character."""
-    full_key = cache.make_key(key)
-    if not (
-        len(full_key) <= MEMCACHE_MAX_KEY_LENGTH
-        and full_key.isascii()
-        and full_key.isprintable()
-        and " " not in full_key
-    ):
-        cache.validate_key(full_key)
-    return full_key
+def _add_to_counter(cache: Any, key: str, amount: int, timeout: int) -> int:
+    """Atomically add ``amount`` to the counter ``key`` (created with ``timeout``); its new value.
 
-
-def _increment(cache: Any, key: str, timeout: int) -> int:
-    """Atomically count one more request under ``key`` (created with ``timeout``); new count."""
-    if type(cache) is LocMemCache:
-        return _locmem_increment(cache, key, timeout)
-    if isinstance(cache, RedisCache):
-        return _redis_increment(cache, key, timeout)
+    0 when the suite's fail-safe Redis cache is unreachable: nothing was counted (fail open).
+    """
+    if isinstance(cache, SuiteRedisCache):
+        return cache.incr_or_create(key, amount, timeout)
     try:  # the steady state: the window's counter exists
-        return cache.incr(key)
+        return cache.incr(key, amount)
     except ValueError:
         pass
-    if cache.add(key, 1, timeout):
-        return 1
+    if cache.add(key, amount, timeout):
+        return amount
     try:  # another worker created it between our incr() and add()
-        return cache.incr(key)
+        return cache.incr(key, amount)
     except ValueError:  # ... and it has expired already
-        cache.add(key, 1, timeout)
-        return 1
+        cache.add(key, amount, timeout)
+        return amount
 
 
-def _locmem_increment(cache: LocMemCache, key: str, timeout: int) -> int:
-    """``incr``, or ``add`` at 1 when the key is missing or expired, under one hold of the lock.
-
-    Django's ``LocMemCache.incr`` and ``add`` each make and check the key and take the lock; this
-    does what the two do together, with the same storage (pickled values, expiry times, culling
-    when full), so ``cache.get`` reads the counter back. Subclasses go through the public API.
-    """
-    key = _make_key(cache, key)
-    with cache._lock:
-        if cache._has_expired(key):
-            cache._set(key, pickle.dumps(1, cache.pickle_protocol), timeout)
-            return 1
-        count = pickle.loads(cache._cache[key]) + 1  # noqa: S301 - the process's own cache
-        cache._cache[key] = pickle.dumps(count, cache.pickle_protocol)
-        cache._cache.move_to_end(key, last=False)
-    return count
+def _is_process_local(cache: Any) -> bool:
+    """Whether ``cache`` lives in this process only (nothing to reconcile: count exactly)."""
+    return isinstance(cache, LocMemCache | DummyCache)
 
 
-# INCR + EXPIRE as one Lua script: atomic (Redis runs a script as one command) and one command to
-# send and parse, which costs less CPU than the same two commands in a MULTI/EXEC pipeline.
-_INCR_EXPIRE = """
-local count = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return count
-"""
+class _Lease:
+    """A process's block of one client's budget in one window (see the module docstring)."""
 
-# (redis.Redis client, registered script) per Django RedisCacheClient: see _redis_counter.
-_counters: weakref.WeakKeyDictionary[Any, tuple[Any, Any]] = weakref.WeakKeyDictionary()
+    __slots__ = ("expires", "last", "lock", "next", "seen", "window")
 
-
-def _redis_counter(cache: RedisCache, key: str) -> tuple[Any, Any]:
-    """The ``redis.Redis`` client Django's ``RedisCache`` would write ``key`` with, and the script.
-
-    Django builds a new ``redis.Redis`` object for every operation, and its constructor (a table of
-    ~170 response callbacks) costs more CPU than the round trip's own work. Its stock client always
-    writes through the first server's connection pool, and a ``redis.Redis`` object is thread-safe
-    (each command takes a connection from the pool), so one is kept per Django client (per cache
-    object: new settings make new ones). A custom client class, which may pick a server by key,
-    gets asked every time.
-    """
-    backend_client = cache._cache
-    if type(backend_client) is not RedisCacheClient:
-        client = backend_client.get_client(key, write=True)
-        return client, client.register_script(_INCR_EXPIRE)
-    counter = _counters.get(backend_client)
-    if counter is None:
-        client = backend_client.get_client(key, write=True)
-        counter = _counters[backend_client] = (client, client.register_script(_INCR_EXPIRE))
-    return counter
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.window = -1
+        self.expires = 0.0
+        self.next = 1  # the next unit to serve
+        self.last = 0  # the last unit leased that is within the rate
+        self.seen = 0  # the shared counter after this process's last lease in the window
 
 
-def _redis_increment(cache: RedisCache, key: str, timeout: int) -> int:
-    """``INCR`` + ``EXPIRE`` in one script call: one round trip, atomic across workers.
+class _LeaseBook:
+    """The leases one process holds on one cache, by full cache key of the window's counter."""
 
-    Django's cache API has no "increment, creating with a timeout"; its client
-    (``cache._cache``) and key function are what ``RedisCache.incr`` itself uses, so the value
-    stays readable with ``cache.get`` (Django stores integers unpickled). redis-py sends the
-    script by its SHA (``EVALSHA``) and loads it first when the server does not know it yet.
-    """
-    key = _make_key(cache, key)
-    try:
-        client, script = _redis_counter(cache, key)
-        return int(script(keys=[key], args=[timeout], client=client))
-    except OUTAGE_ERRORS as exc:
-        if not isinstance(cache, FailSafeRedisCache):
-            raise
-        # Redis is down and the service chose to keep answering: count nothing, let the
-        # request through (throttling fails open; see shared_core/cache.py).
-        cache.report_outage("throttle counter", exc)
-        return 0
+    #: Past this many clients, leases of ended windows are dropped (at most once a second).
+    SWEEP_ABOVE = 4096
+
+    def __init__(self, clears: int) -> None:
+        self.clears = clears
+        self.leases: dict[str, _Lease] = {}
+        self.lock = threading.Lock()
+        self.next_sweep = 0.0
+
+    def lease(self, key: str, now: float) -> _Lease:
+        lease = self.leases.get(key)
+        if lease is None:
+            with self.lock:
+                lease = self.leases.get(key)
+                if lease is None:
+                    if len(self.leases) >= self.SWEEP_ABOVE and now >= self.next_sweep:
+                        self.next_sweep = now + 1
+                        for k in [k for k, v in self.leases.items() if v.expires < now]:
+                            del self.leases[k]
+                    lease = self.leases[key] = _Lease()
+        return lease
+
+
+# Per process: one book per Redis server for the suite's cache (its cache objects are per
+# thread, its client per process), else one per cache object. Dropped on a CACHES change.
+_books: dict[Any, _LeaseBook] = {}
+_object_books: weakref.WeakKeyDictionary[Any, _LeaseBook] = weakref.WeakKeyDictionary()
+_books_lock = threading.Lock()
+
+
+def _book(cache: Any) -> _LeaseBook:
+    """This process's lease book for ``cache``; a new one after the cache was cleared here."""
+    if isinstance(cache, SuiteRedisCache):
+        clears = cache.clears
+        book = _books.get(cache.location)
+        if book is None or book.clears != clears:
+            with _books_lock:
+                book = _books.get(cache.location)
+                if book is None or book.clears != clears:
+                    book = _books[cache.location] = _LeaseBook(clears)
+        return book
+    book = _object_books.get(cache)
+    if book is None:
+        with _books_lock:
+            book = _object_books.setdefault(cache, _LeaseBook(0))
+    return book
+
+
+def _lease_size(rate: int, seen: int) -> int:
+    """Units to lease: smaller as the budget runs out, so few are lost in idle workers."""
+    size = apipatterns_settings.API_THROTTLE_LEASE_SIZE
+    share = (rate - seen) // max(1, apipatterns_settings.API_THROTTLE_LEASE_WORKERS)
+    return max(1, min(size, share))
+
+
+def _allow(cache: Any, key: str, rate: int, now: float, window: int, window_end: float) -> bool:
+    """Count one request of ``key`` in ``window``; whether it is within ``rate``."""
+    # The counter lives until a second after its window ends, so a late increment never finds
+    # it gone and starts the window again.
+    ttl = math.ceil(window_end - now) + 1
+    counter_key = f"{key}:{window}"
+    if _is_process_local(cache) or apipatterns_settings.API_THROTTLE_LEASE_SIZE <= 1:
+        return _add_to_counter(cache, counter_key, 1, ttl) <= rate
+    lease = _book(cache).lease(cache.make_key(counter_key), now)
+    with lease.lock:
+        if lease.window != window:  # new (a lease is never carried into the next window)
+            lease.window, lease.expires = window, window_end
+            lease.next, lease.last, lease.seen = 1, 0, 0
+        if lease.next <= lease.last and lease.next <= rate:
+            lease.next += 1
+            return True
+        if lease.seen >= rate and isinstance(cache, SuiteRedisCache):
+            return False  # the window's budget is spent (and this process saw no clear())
+        size = _lease_size(rate, lease.seen)
+        total = _add_to_counter(cache, counter_key, size, ttl)
+        if total <= 0:  # the cache is down (fail-safe): nothing counted, let it through
+            return True
+        first = total - size + 1
+        lease.seen = total
+        lease.next, lease.last = first + 1, min(total, rate)
+        return first <= rate
 
 
 @functools.lru_cache(maxsize=32)
@@ -223,12 +262,8 @@ class _WindowCounterMixin:
         """Count this request in the current window of ``key``; whether it is within the rate."""
         self.now = now = self.timer()
         window = int(now // self.duration)
-        self.window_end = (window + 1) * self.duration
-        # The counter lives until a second after its window ends, so a late incr() never finds
-        # it gone and starts the window again at 1.
-        ttl = math.ceil(self.window_end - now) + 1
-        count = _increment(_backend(self.cache), f"{key}:{window}", ttl)
-        return count <= self.num_requests
+        self.window_end = window_end = (window + 1) * self.duration
+        return _allow(_backend(self.cache), key, self.num_requests, now, window, window_end)
 
     def wait(self) -> float:
         return float(max(1, math.ceil(self.window_end - self.now)))

@@ -35,7 +35,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from environ.fileaware_mapping import FileAwareMapping
 
-from shared_core.cache import fail_safe
+from shared_core.cache import DJANGO_REDIS_BACKEND, FAIL_SAFE_BACKEND, fail_safe
 from shared_core.logging_config import get_logging_config
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "DEVELOPMENT_SECRET_KEY",
     "ENVIRONMENTS",
     "PRODUCTION",
+    "cache_url",
     "common",
     "consumer_installed_apps",
     "consumer_rest_framework",
@@ -166,6 +167,26 @@ def _pool_option(value: Any, engine: str) -> bool:
     return pool
 
 
+_REDIS_SCHEMES = ("redis", "rediss", "rediscache", "valkey", "valkeys")
+
+
+def cache_url(url: str) -> dict[str, Any]:
+    """A ``CACHES`` entry for a cache URL, with the suite's backend for Redis URLs.
+
+    django-environ maps ``redis://`` to django-redis whenever django-redis is installed, which
+    would silently drop :class:`shared_core.cache.FailSafeRedisCache` (outage fail-safe, one
+    client per process, the throttles' one-round-trip counter). Redis URLs are parsed as for
+    Django's backend (lower-case ``OPTIONS`` from the query string) and given the suite's
+    backend explicitly, whatever else is installed; other URLs go through
+    :func:`shared_core.cache.fail_safe` unchanged.
+    """
+    scheme = url.partition("://")[0].lower()
+    if scheme in _REDIS_SCHEMES:
+        config = env.cache_url_config(url, backend=DJANGO_REDIS_BACKEND)
+        return {**config, "BACKEND": FAIL_SAFE_BACKEND}
+    return fail_safe(env.cache_url_config(url))
+
+
 def service_caches(service_name: str) -> dict[str, dict[str, Any]]:
     """``CACHES`` from ``CACHE_URL``: ``default`` prefixed by the service name, ``identity`` shared.
 
@@ -175,14 +196,12 @@ def service_caches(service_name: str) -> dict[str, dict[str, Any]]:
     reach every consumer through it. A Redis outage degrades instead of raising
     (``shared_core.cache.fail_safe``).
     """
-    config: dict[str, Any] = env.cache_url_config(
-        env.str("CACHE_URL", default="") or "locmemcache://"
-    )
+    config = cache_url(env.str("CACHE_URL", default="") or "locmemcache://")
     identity = {**config, "KEY_PREFIX": "identity"}
     if config.get("BACKEND", "").endswith("LocMemCache"):
         identity["LOCATION"] = "identity"
     config.setdefault("KEY_PREFIX", service_name)
-    return {"default": fail_safe(config), "identity": fail_safe(identity)}
+    return {"default": config, "identity": identity}
 
 
 def consumer_installed_apps(installed_apps: Iterable[str]) -> list[str]:
@@ -300,7 +319,7 @@ def common(
     s["DEFAULT_AUTO_FIELD"] = "django.db.models.BigAutoField"
     # A Redis outage degrades (logged; reads miss, writes dropped) instead of raising in every
     # request that touches the cache: see shared_core/cache.py for what each feature does then.
-    s["CACHES"] = {"default": fail_safe(env.cache_url("CACHE_URL", default="locmemcache://"))}
+    s["CACHES"] = {"default": cache_url(env.str("CACHE_URL", default="") or "locmemcache://")}
 
     # --- Email --------------------------------------------------------------------------------
     # Default: a development outbox, one file per message under EMAIL_FILE_PATH (var/mail/), read

@@ -7,28 +7,29 @@ import time
 from types import SimpleNamespace
 
 import pytest
+import redis
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.test import RequestFactory
 from rest_framework import throttling as drf_throttling
 
 from apipatterns import throttling
 from apipatterns.throttling import AnonOrUserRateThrottle, AnonRateThrottle, UserRateThrottle
+from shared_core.cache import DJANGO_REDIS_BACKEND, FAIL_SAFE_BACKEND
 from tests.apipatterns.conftest import envelope, problem
 
 pytestmark = [pytest.mark.urls("tests.apitest.urls"), pytest.mark.django_db]
 
 
-@pytest.fixture(params=["locmem", "redis"])
+@pytest.fixture(params=["locmem", "redis", "suite-redis"])
 def shared_cache(request, settings):
-    """Run against local memory and against a real Redis (what production uses)."""
-    if request.param == "redis":
+    """Run against local memory and against a real Redis through Django's backend and through
+    the suite's (what production uses)."""
+    if request.param != "locmem":
         url = request.getfixturevalue("redis_url")
-        settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-        }
+        backend = {"redis": DJANGO_REDIS_BACKEND, "suite-redis": FAIL_SAFE_BACKEND}[request.param]
+        settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": url}}
     cache.clear()
     yield request.param
     cache.clear()
@@ -138,9 +139,10 @@ def test_spoofed_forwarded_for_does_not_change_the_anonymous_key():
     assert AnonRateThrottle().get_cache_key(request, None) == "throttle_anon_10.0.0.9"
 
 
-def test_counter_expires_soon_after_its_window(shared_cache):
-    # One round trip on Redis (INCR + EXPIRE in a transaction) must still leave a TTL: the
-    # counter may never outlive its window by more than a couple of seconds, nor live forever.
+def test_counter_expires_soon_after_its_window(shared_cache, redis_url):
+    # One round trip per lease on Redis must still leave a TTL: the counter may never outlive
+    # its window by more than a couple of seconds, nor live forever. Local memory counts each
+    # request; Redis holds what the process leased (at least what it served).
     class PerMinute(AnonRateThrottle):
         rate = "50/min"
 
@@ -149,13 +151,17 @@ def test_counter_expires_soon_after_its_window(shared_cache):
         throttle = PerMinute()
         assert throttle.allow_request(request, None)
         key = f"throttle_anon_10.0.0.9:{int(throttle.now // 60)}"
-        assert cache.get(key) == expected
+        if shared_cache == "locmem" and isinstance(caches["default"], LocMemCache):
+            assert cache.get(key) == expected
+        else:
+            assert expected <= cache.get(key) <= 50
     remaining = throttle.window_end - throttle.now
     backend = caches["default"]  # "locmem" is the configured default: Redis in the Redis pass
-    if isinstance(backend, RedisCache):
-        ttl = backend._cache.get_client(write=True).ttl(backend.make_and_validate_key(key))
-    else:
+    if isinstance(backend, LocMemCache):
         ttl = backend._expire_info[backend.make_and_validate_key(key)] - time.time()
+    else:
+        location = getattr(backend, "location", None) or redis_url
+        ttl = redis.Redis.from_url(location).ttl(backend.make_and_validate_key(key))
     assert remaining < ttl <= remaining + 2.5
 
 
@@ -170,11 +176,10 @@ def test_client_address_matches_drf(settings, num_proxies, forwarded):
     assert AnonRateThrottle().get_ident(request) == expected
 
 
-def test_throttles_let_requests_through_while_a_fail_safe_redis_is_down(caplog):
+def test_throttles_let_requests_through_while_a_fail_safe_redis_is_down(caplog, settings):
     """Found by the fault tests: the one-round-trip counter bypassed the fail-safe cache (500)."""
     import socket
 
-    from apipatterns.throttling import _increment
     from shared_core.cache import FailSafeRedisCache
 
     with socket.socket() as sock:
@@ -182,44 +187,26 @@ def test_throttles_let_requests_through_while_a_fail_safe_redis_is_down(caplog):
         port = sock.getsockname()[1]
     dead = FailSafeRedisCache(f"redis://127.0.0.1:{port}/0", {})
 
-    assert _increment(dead, "throttle:test", 60) == 0  # counted as nothing: allowed
-    assert "Cache unavailable: throttle counter failed" in caplog.text
+    class Two(AnonRateThrottle):
+        rate = "2/min"
+        cache = dead
 
-
-def test_redis_counters_reuse_one_client_per_cache(redis_url):
-    # Django makes a redis.Redis object per operation; the throttle keeps one per cache object.
-    backend = RedisCache(redis_url, {})
-    client, script = throttling._redis_counter(backend, "throttle_a")
-    assert throttling._redis_counter(backend, "throttle_b") == (client, script)
-    assert client.connection_pool is backend._cache._get_connection_pool(True)
-    assert throttling._increment(backend, "throttle_reuse", 5) == 1
-    assert throttling._increment(backend, "throttle_reuse", 5) == 2
-    assert backend.get("throttle_reuse") == 2
-    assert throttling._redis_counter(RedisCache(redis_url, {}), "throttle_a")[0] is not client
-    backend.delete("throttle_reuse")
+    assert throttling._add_to_counter(dead, "throttle:test", 5, 60) == 0  # nothing counted
+    assert all(Two().allow_request(_anon_request(), None) for _ in range(5))  # fail open
+    settings.API_THROTTLE_LEASE_SIZE = 1  # exact counting fails open too
+    assert all(Two().allow_request(_anon_request(), None) for _ in range(5))
+    assert "Cache unavailable: incr_or_create failed" in caplog.text
 
 
 def test_redis_counter_survives_a_script_cache_flush(redis_url):
     # The script goes by its SHA; a server that forgot it (restart, SCRIPT FLUSH) gets it again.
-    backend = RedisCache(redis_url, {})
-    assert throttling._increment(backend, "throttle_flush", 5) == 1
-    client, _ = throttling._redis_counter(backend, "throttle_flush")
-    client.script_flush()
-    assert throttling._increment(backend, "throttle_flush", 5) == 2
+    from shared_core.cache import SuiteRedisCache
+
+    backend = SuiteRedisCache(redis_url, {})
+    assert throttling._add_to_counter(backend, "throttle_flush", 1, 5) == 1
+    backend.client.script_flush()
+    assert throttling._add_to_counter(backend, "throttle_flush", 3, 5) == 4
     backend.delete("throttle_flush")
-
-
-def test_custom_redis_client_classes_are_asked_every_time(redis_url):
-    # A custom client may pick its server by key (sharding): no reuse then.
-    class ByKeyClient(RedisCacheClient):
-        pass
-
-    backend = RedisCache(redis_url, {})
-    backend._class = ByKeyClient
-    first = throttling._redis_counter(backend, "k")[0]
-    assert throttling._redis_counter(backend, "k")[0] is not first
-    assert throttling._increment(backend, "throttle_custom", 5) == 1
-    backend.delete("throttle_custom")
 
 
 @pytest.mark.parametrize(
@@ -233,8 +220,10 @@ def test_custom_redis_client_classes_are_asked_every_time(redis_url):
         ),
     ],
 )
-def test_the_default_throttle_counts_as_the_anon_and_user_pair(shared_cache, user, pair):
-    # One throttle object per request, the same counter as the pair's throttle for that caller.
+def test_the_default_throttle_counts_as_the_anon_and_user_pair(shared_cache, settings, user, pair):
+    # One throttle object per request, the same counter as the pair's throttle for that caller
+    # (counted one by one here, so the counter reads the requests).
+    settings.API_THROTTLE_LEASE_SIZE = 1
     request = _request_as(user)
     throttle = AnonOrUserRateThrottle()
     assert throttle.allow_request(request, None)
@@ -278,13 +267,13 @@ def test_the_default_throttle_names_a_missing_rate():
 
 
 def test_local_memory_counter_is_a_regular_cache_value():
-    # The one-lock counter writes what LocMemCache.add/incr would: get() reads it, and it
-    # expires with the timeout it was created with (incr keeps it).
+    # Local memory counts every request in the cache with its public API: get() reads it, and
+    # it expires with the timeout it was created with (incr keeps it).
     backend = LocMemCache("throttle-counter-test", {})
-    assert [throttling._increment(backend, "hits", 1) for _ in range(3)] == [1, 2, 3]
+    assert [throttling._add_to_counter(backend, "hits", 1, 1) for _ in range(3)] == [1, 2, 3]
     assert backend.get("hits") == 3
-    backend._expire_info[backend.make_key("hits")] = time.time() - 1  # as if its time ran out
-    assert throttling._increment(backend, "hits", 1) == 1
+    backend.touch("hits", 0)  # as if its time ran out
+    assert throttling._add_to_counter(backend, "hits", 1, 1) == 1
     assert backend.get("hits") == 1
 
 
@@ -293,7 +282,7 @@ def test_local_memory_counter_culls_a_full_cache():
         "throttle-cull-test", {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_FREQUENCY": 2}}
     )
     for i in range(25):
-        throttling._increment(backend, f"client-{i}", 60)
+        throttling._add_to_counter(backend, f"client-{i}", 1, 60)
     assert len(backend._cache) <= 10
     assert backend.get("client-24") == 1
 
@@ -303,9 +292,9 @@ def test_local_memory_counter_still_warns_about_unportable_keys():
 
     backend = LocMemCache("throttle-key-test", {})
     with pytest.warns(CacheKeyWarning):
-        throttling._increment(backend, "has space", 60)
+        throttling._add_to_counter(backend, "has space", 1, 60)
     with pytest.warns(CacheKeyWarning):
-        throttling._increment(backend, "k" * 300, 60)
+        throttling._add_to_counter(backend, "k" * 300, 1, 60)
 
 
 def test_the_default_cache_object_follows_settings_changes(settings):
@@ -317,3 +306,138 @@ def test_the_default_cache_object_follows_settings_changes(settings):
     }
     second = throttling._backend(cache)
     assert second is caches["default"] and second is not first
+
+
+def _hammer(processes: int, config: dict) -> list[dict[str, int]]:
+    """Run ``processes`` worker processes (``throttle_workers``) together; their counts."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    config = {"start_at": time.time() + 3.0, "max_requests": 10_000, **config}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.apipatterns.throttle_workers", json.dumps(config)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    results = []
+    for child in children:
+        out, _ = child.communicate(timeout=120)
+        assert child.returncode == 0, out
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+@pytest.mark.parametrize("backend", [FAIL_SAFE_BACKEND, DJANGO_REDIS_BACKEND])
+def test_processes_and_threads_get_exactly_the_rate_with_leases(redis_url, backend):
+    # The bound this proves (module docstring): while Redis answers, a client gets at most its
+    # rate per window whatever the processes x threads (overshoot 0), and no fewer while
+    # workers keep receiving its requests (every leased unit within the rate is served).
+    import uuid
+
+    rate, processes, threads = 500, 3, 4
+    client = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    window_middle = (time.time() // 86400) * 86400 + 43200  # the middle of a day window
+    results = _hammer(
+        processes,
+        {
+            "backend": backend,
+            "location": redis_url,
+            "rate": f"{rate}/day",
+            "client": client,
+            "threads": threads,
+            "window_middle": window_middle,
+        },
+    )
+    allowed = sum(r["allowed"] for r in results)
+    assert allowed == rate, results
+    assert all(r["refused"] == threads for r in results)  # every thread was refused at the end
+    counter = redis.Redis.from_url(redis_url).get(
+        f":1:throttle_anon_{client}:{int(window_middle // 86400)}"
+    )
+    # Leases, not one count per request: fewer increments than requests, never over the
+    # rate plus one lease per refused thread.
+    assert rate <= int(counter) <= rate + processes * threads * 20
+
+
+def test_processes_fail_open_while_redis_is_down():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    results = _hammer(
+        2,
+        {
+            "backend": FAIL_SAFE_BACKEND,
+            "location": f"redis://127.0.0.1:{port}/0",
+            "rate": "5/day",
+            "client": "10.0.0.1",
+            "threads": 2,
+            "window_middle": (time.time() // 86400) * 86400 + 43200,
+            "max_requests": 50,
+        },
+    )
+    assert results == [{"allowed": 100, "refused": 0}] * 2  # nothing counted, nothing refused
+
+
+def test_a_lease_serves_many_requests_and_never_outlives_its_window(settings, redis_url):
+    settings.CACHES = {"default": {"BACKEND": FAIL_SAFE_BACKEND, "LOCATION": redis_url}}
+    settings.API_THROTTLE_LEASE_SIZE = 20
+    settings.API_THROTTLE_LEASE_WORKERS = 8
+    cache.clear()
+    now = [(time.time() // 60) * 60 + 10]
+
+    class Hundred(AnonRateThrottle):
+        rate = "100/min"
+        timer = staticmethod(lambda: now[0])
+
+    request = _anon_request()
+    window = int(now[0] // 60)
+    assert all(Hundred().allow_request(request, None) for _ in range(10))
+    assert cache.get(f"throttle_anon_10.0.0.9:{window}") == 12  # one lease: 100 // 8 units
+    now[0] += 60  # the next window: the two units left are not carried over
+    assert Hundred().allow_request(request, None)
+    assert cache.get(f"throttle_anon_10.0.0.9:{window + 1}") == 12
+    assert cache.get(f"throttle_anon_10.0.0.9:{window}") == 12
+
+
+def test_leases_shrink_as_the_budget_runs_out(settings, redis_url):
+    settings.CACHES = {"default": {"BACKEND": FAIL_SAFE_BACKEND, "LOCATION": redis_url}}
+    cache.clear()
+    now = (time.time() // 60) * 60 + 10
+
+    class Forty(AnonRateThrottle):
+        rate = "40/min"
+        timer = staticmethod(lambda: now)
+
+    request = _anon_request()
+    key = f"throttle_anon_10.0.0.9:{int(now // 60)}"
+    seen = []
+    for _ in range(40):
+        assert Forty().allow_request(request, None)
+        seen.append(cache.get(key))
+    leases = sorted(set(seen))
+    sizes = [b - a for a, b in zip([0, *leases], leases, strict=False)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1  # 5, 4, 3, ... 1
+    assert leases[-1] == 40
+    for _ in range(3):  # the last lease saw the budget spent: refused without a round trip
+        assert not Forty().allow_request(request, None)
+    assert cache.get(key) == 40
+
+
+def test_leases_of_ended_windows_are_dropped_when_many_clients_came(monkeypatch):
+    monkeypatch.setattr(throttling._LeaseBook, "SWEEP_ABOVE", 3)
+    book = throttling._LeaseBook(0)
+    for i in range(3):
+        book.lease(f"old-{i}", 100.0).expires = 90.0  # their windows ended at t=90
+    live = book.lease("live", 100.0)
+    live.expires = 160.0
+    assert set(book.leases) == {"live"}
+    assert book.lease("live", 100.5) is live  # kept while its window lasts

@@ -201,3 +201,31 @@ def test_only_a_services_own_sqlite_file_gets_its_directory_and_server_tuning(cl
     served = presets.database(f"sqlite:///{tmp_path / 'served' / 'db.sqlite3'}", server=True)
     assert served["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert (tmp_path / "served").is_dir()
+
+
+@pytest.fixture
+def django_redis_installed(monkeypatch):
+    """django-environ as it is when django-redis is importable: ``redis://`` -> django_redis."""
+    import environ
+
+    schemes = dict(environ.Env.CACHE_SCHEMES)
+    for scheme in ("redis", "rediss", "rediscache"):
+        schemes[scheme] = "django_redis.cache.RedisCache"
+    monkeypatch.setattr(environ.Env, "CACHE_SCHEMES", schemes)
+
+
+@pytest.mark.parametrize("with_django_redis", [False, True])
+def test_redis_cache_urls_get_the_suites_backend_whatever_is_installed(
+    clean_env, request, with_django_redis
+):
+    if with_django_redis:
+        request.getfixturevalue("django_redis_installed")
+    clean_env.setenv("DJANGO_ENV", "development")
+    clean_env.setenv("CACHE_URL", "redis://cache:6379/2?socket_timeout=2")
+    for config in (*build()["CACHES"].values(), *build(consumer=True)["CACHES"].values()):
+        assert config["BACKEND"] == "shared_core.cache.FailSafeRedisCache"
+        assert config["LOCATION"] == "redis://cache:6379/2"
+        assert config["OPTIONS"] == {"socket_timeout": 2}  # redis-py's lower-case names
+    assert presets.cache_url("rediss://cache:6380/0")["BACKEND"] == presets.FAIL_SAFE_BACKEND
+    local = presets.cache_url("locmemcache://")
+    assert local["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
