@@ -1,6 +1,7 @@
 """Errors of ``accounts``: DRF/apipatterns exceptions, so every caller gets the error envelope.
 
-``apipatterns`` maps them by their status code and ``default_code``; it never imports accounts.
+They subclass ``APIError`` or DRF's exceptions, so apipatterns' error pipeline maps them by their
+status code and ``default_code`` with no registration; it never imports accounts.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ class TooManyAttemptsError(APIError):
     default_detail = "Too many attempts. Try again later."
 
     def __init__(self, retry_after: int | None = None) -> None:
-        """``retry_after``: whole seconds until the limit lets the client in again."""
-        headers = {"Retry-After": str(max(1, retry_after))} if retry_after else None
-        super().__init__(headers=headers)
+        """``retry_after``: whole seconds until the limit lets the client in again; the error
+        pipeline sends it as ``Retry-After`` and ``retry_after`` (like DRF's ``Throttled.wait``)."""
+        super().__init__()
         self.wait = retry_after
 
 

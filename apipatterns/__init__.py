@@ -3,7 +3,8 @@
 Public functions (imported lazily, so importing the app does not load DRF before settings)::
 
     from apipatterns import (
-        success_response, error_response, validate_request, handle_exceptions, paginate,
+        success_response, error_response, validate_request, validate_query,
+        handle_exceptions, paginate,
     )
 """
 
@@ -16,6 +17,7 @@ _EXPORTS = {
     "success_response": "apipatterns.responses",
     "error_response": "apipatterns.responses",
     "validate_request": "apipatterns.validation",
+    "validate_query": "apipatterns.query",
     "handle_exceptions": "apipatterns.handlers",
     "paginate": "apipatterns.pagination",
 }

@@ -49,11 +49,22 @@ class ConflictError(APIError):
     default_detail = _("The request conflicts with the current state of the resource.")
 
 
-class InvalidParameter(APIError):
-    """400 naming a query parameter: ``{"code", "detail", "parameter"}`` in ``errors``."""
+class RequestValidationError(APIError):
+    """400 ``validation_error``: the body or the query string failed validation.
+
+    ``errors`` lists every message, ``{"code", "detail", "pointer"}`` for the body or
+    ``{"code", "detail", "parameter"}`` for a query parameter. Raised by
+    :func:`~apipatterns.validation.validate_request` and :func:`~apipatterns.query.validate_query`.
+    """
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "validation_error"
+    default_detail = _("The request contains invalid data.")
+
+
+class InvalidParameter(RequestValidationError):
+    """400 naming a query parameter: ``{"code", "detail", "parameter"}`` in ``errors``."""
+
     default_detail = _("A query parameter is invalid.")
 
     def __init__(self, parameter: str, message: Any, item_code: str = "invalid") -> None:

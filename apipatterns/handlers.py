@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 from collections.abc import Callable
 from inspect import iscoroutinefunction
 from typing import Any, TypeVar
@@ -37,13 +36,16 @@ from rest_framework.views import set_rollback
 
 from apipatterns.exceptions import APIError
 from apipatterns.problems import (
+    Problem,
     ProblemJSONResponse,
-    build_problem,
     django_validation_items,
     flatten_errors,
+    mapper_for,
+    register,
     status_title,
 )
 from shared_core import clients
+from shared_core.retry_after import parse_retry_after
 
 logger = logging.getLogger("apipatterns")
 # Unexpected errors go where Django logs its own 500s (mail_admins and friends keep working).
@@ -60,99 +62,60 @@ DATABASE_RETRY_AFTER = 2
 DATABASE_DETAIL = _("The service cannot reach its database right now. Try again shortly.")
 
 
-def _retry_after(value: float | None) -> int:
-    """An integer Retry-After of at least one second, also when the wait is unknown."""
-    if value is None:
-        return 1
-    return max(1, math.ceil(value))
-
-
 def problem_for_exception(
     exc: BaseException, request: HttpRequest | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Map an exception to ``(problem dict, extra response headers)``.
+    """Map an exception to ``(problem dict, extra response headers)`` through the registry.
 
-    Unexpected exceptions become a 500 ``internal_error``, are logged with the request ID (and
-    traceback) on ``django.request``, and ``got_request_exception`` is sent as Django would.
+    An exception no registered type covers becomes a 500 ``internal_error``, is logged with the
+    request ID (and traceback) on ``django.request``, and ``got_request_exception`` is sent as
+    Django would.
     """
-    headers: dict[str, str] = {}
-    if isinstance(exc, APIError):
-        problem = build_problem(exc.status_code, exc.code, exc.detail, exc.errors)
-        headers.update(exc.headers)
-    elif isinstance(exc, drf.ValidationError):
-        problem = build_problem(
-            400, "validation_error", VALIDATION_DETAIL, flatten_errors(exc.detail)
-        )
-    elif isinstance(exc, drf.ParseError):
-        # DRF's message quotes the parser ("JSON parse error - Expecting value: line 1 ..."):
-        # clients get a generic detail only.
-        problem = build_problem(400, "parse_error", PARSE_DETAIL)
-    elif isinstance(exc, drf.Throttled):
-        wait = _retry_after(exc.wait)
-        headers["Retry-After"] = str(wait)
-        problem = build_problem(429, "throttled", exc.detail, retry_after=wait)
-    elif isinstance(exc, drf.APIException):
-        problem = _api_exception_problem(exc, headers)
-        if exc.status_code >= 500:
-            _report(exc, request, exc.status_code)
-    elif isinstance(exc, Http404 | ObjectDoesNotExist):
-        # Their messages name models ("No Ticket matches the given query."): keep them out.
-        problem = build_problem(404, "not_found")
-    elif isinstance(exc, PermissionDenied):
-        problem = build_problem(403, "permission_denied")
-    elif isinstance(exc, DjangoValidationError):
-        problem = build_problem(
-            400, "validation_error", VALIDATION_DETAIL, django_validation_items(exc)
-        )
-    elif isinstance(exc, RequestDataTooBig):
-        problem = build_problem(413, "payload_too_large")
-    elif isinstance(exc, SuspiciousOperation):
-        problem = build_problem(400, "bad_request")
-    elif isinstance(exc, IntegrityError):
-        logger.warning("Integrity error answered with 409 conflict: %s", type(exc).__name__)
-        problem = build_problem(409, "conflict")
-    elif isinstance(exc, OperationalError | InterfaceError):
-        # The database refused or dropped the connection (restart, failover, too many
-        # connections): a 503 the client may retry, not a 500. Logged with the traceback, since
-        # SQLite also reports programming errors ("no such table") this way.
-        logger.error("Database unavailable, answered 503", exc_info=exc)
-        headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
-        problem = build_problem(503, "service_unavailable", DATABASE_DETAIL)
-    elif isinstance(exc, clients.ServiceError):
-        problem = _upstream_problem(exc, headers)
-    else:
-        problem = build_problem(500, "internal_error")
+    problem = to_problem(exc, request)
+    return problem.as_dict(), problem.response_headers()
+
+
+def to_problem(exc: BaseException, request: HttpRequest | None = None) -> Problem:
+    """The registered mapper's :class:`~apipatterns.problems.Problem` for ``exc``."""
+    mapper = mapper_for(type(exc))
+    if mapper is None:
         _report(exc, request, 500)
-    if problem["status"] == 429 and "retry_after" not in problem:
+        return Problem(500, "internal_error")
+    problem = mapper(exc, request)
+    if problem.status == 429 and problem.retry_after is None:
         # Any 429 (an APIError subclass, a rate limit from another library) says when to retry.
-        given = headers.get("Retry-After", "")
-        wait = (
-            int(given)
-            if given.isdigit() and int(given) >= 1
-            else _retry_after(getattr(exc, "wait", None))
-        )
-        headers["Retry-After"] = str(wait)
-        problem["retry_after"] = wait
-    return problem, headers
+        given = parse_retry_after(problem.headers.get("Retry-After"))
+        problem.retry_after = given if given else getattr(exc, "wait", None)
+    return problem
 
 
-def _upstream_problem(exc: clients.ServiceError, headers: dict[str, str]) -> dict[str, Any]:
-    """``shared_core.clients`` errors: 504 timeout, 503 unavailable, 502 anything else."""
-    logger.warning("Upstream call failed: %s %s (%s)", exc.method, exc.url, type(exc).__name__)
-    if isinstance(exc, clients.ServiceTimeoutError):
-        return build_problem(504, "upstream_timeout")
-    if isinstance(
-        exc,
-        clients.ServiceUnavailableError | clients.ServiceConnectionError | clients.CircuitOpenError,
-    ):
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            headers["Retry-After"] = str(_retry_after(retry_after))
-        return build_problem(503, "upstream_unavailable")
-    return build_problem(502, "upstream_error")
+# --- apipatterns' own registrations: DRF, Django, the database, shared_core's HTTP client ----
 
 
-def _api_exception_problem(exc: drf.APIException, headers: dict[str, str]) -> dict[str, Any]:
+@register(APIError)
+def _api_error(exc: APIError, request: HttpRequest | None) -> Problem:
+    return Problem(exc.status_code, exc.code, exc.detail, exc.errors, dict(exc.headers))
+
+
+@register(drf.ValidationError)
+def _drf_validation(exc: drf.ValidationError, request: HttpRequest | None) -> Problem:
+    return Problem(400, "validation_error", VALIDATION_DETAIL, flatten_errors(exc.detail))
+
+
+@register(drf.ParseError)
+def _parse_error(exc: drf.ParseError, request: HttpRequest | None) -> Problem:
+    # DRF's message quotes the parser ("JSON parse error - Expecting value: line 1 ..."):
+    # clients get a generic detail only.
+    return Problem(400, "parse_error", PARSE_DETAIL)
+
+
+@register(drf.Throttled)
+def _throttled(exc: drf.Throttled, request: HttpRequest | None) -> Problem:
+    return Problem(429, "throttled", exc.detail, retry_after=exc.wait)
+
+
+@register(drf.APIException)
+def _api_exception(exc: drf.APIException, request: HttpRequest | None) -> Problem:
     """A DRF ``APIException`` (not one of the kinds above): its status, a documented code.
 
     DRF's base class has the code ``"error"``, which names nothing: an exception that brings no
@@ -160,17 +123,20 @@ def _api_exception_problem(exc: drf.APIException, headers: dict[str, str]) -> di
     DRF details that quote the request (``Unsupported media type "…"``, ``Method "…" not
     allowed``) are replaced by the status's generic detail.
     """
+    headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     status = exc.status_code
+    if status >= 500:
+        _report(exc, request, status)
     if isinstance(exc.detail, list | dict):
         errors = flatten_errors(exc.detail)
         for item in errors:  # items inherit the exception's code: DRF's placeholder says nothing
             item["code"] = _own_code(item["code"]) or "invalid"
         code = _own_code(exc.default_code) or ("validation_error" if status == 400 else None)
-        return build_problem(status, code, None, errors)
+        return Problem(status, code, None, errors, headers)
     detail = None if isinstance(exc, _ECHOING_EXCEPTIONS) else exc.detail
-    return build_problem(status, _own_code(exc.get_codes()), detail)
+    return Problem(status, _own_code(exc.get_codes()), detail, None, headers)
 
 
 #: DRF exceptions whose default detail quotes what the client sent.
@@ -182,6 +148,75 @@ def _own_code(code: Any) -> str | None:
     if not isinstance(code, str) or code == drf.APIException.default_code:
         return None
     return code
+
+
+@register(Http404)
+@register(ObjectDoesNotExist)
+def _not_found(exc: Exception, request: HttpRequest | None) -> Problem:
+    # Their messages name models ("No Ticket matches the given query."): keep them out.
+    return Problem(404, "not_found")
+
+
+@register(PermissionDenied)
+def _permission_denied(exc: PermissionDenied, request: HttpRequest | None) -> Problem:
+    return Problem(403, "permission_denied")
+
+
+@register(DjangoValidationError)
+def _django_validation(exc: DjangoValidationError, request: HttpRequest | None) -> Problem:
+    return Problem(400, "validation_error", VALIDATION_DETAIL, django_validation_items(exc))
+
+
+@register(RequestDataTooBig)
+def _too_big(exc: RequestDataTooBig, request: HttpRequest | None) -> Problem:
+    return Problem(413, "payload_too_large")
+
+
+@register(SuspiciousOperation)
+def _suspicious(exc: SuspiciousOperation, request: HttpRequest | None) -> Problem:
+    return Problem(400, "bad_request")
+
+
+@register(IntegrityError)
+def _integrity(exc: IntegrityError, request: HttpRequest | None) -> Problem:
+    logger.warning("Integrity error answered with 409 conflict: %s", type(exc).__name__)
+    return Problem(409, "conflict")
+
+
+@register(OperationalError)
+@register(InterfaceError)
+def _database_unavailable(exc: Exception, request: HttpRequest | None) -> Problem:
+    # The database refused or dropped the connection (restart, failover, too many
+    # connections): a 503 the client may retry, not a 500. Logged with the traceback, since
+    # SQLite also reports programming errors ("no such table") this way.
+    logger.error("Database unavailable, answered 503", exc_info=exc)
+    return Problem(503, "service_unavailable", DATABASE_DETAIL, retry_after=DATABASE_RETRY_AFTER)
+
+
+# shared_core imports no sibling app, so its HTTP client's errors are registered here, where
+# the envelope's upstream_* codes live: 504 timeout, 503 unavailable, 502 anything else.
+@register(clients.ServiceError)
+def _upstream_error(exc: clients.ServiceError, request: HttpRequest | None) -> Problem:
+    _log_upstream(exc)
+    return Problem(502, "upstream_error")
+
+
+@register(clients.ServiceTimeoutError)
+def _upstream_timeout(exc: clients.ServiceTimeoutError, request: HttpRequest | None) -> Problem:
+    _log_upstream(exc)
+    return Problem(504, "upstream_timeout")
+
+
+@register(clients.ServiceUnavailableError)
+@register(clients.ServiceConnectionError)
+@register(clients.CircuitOpenError)
+def _upstream_unavailable(exc: clients.ServiceError, request: HttpRequest | None) -> Problem:
+    _log_upstream(exc)
+    return Problem(503, "upstream_unavailable", retry_after=getattr(exc, "retry_after", None))
+
+
+def _log_upstream(exc: clients.ServiceError) -> None:
+    logger.warning("Upstream call failed: %s %s (%s)", exc.method, exc.url, type(exc).__name__)
 
 
 def _report(exc: BaseException, request: HttpRequest | None, status: int) -> None:
@@ -207,17 +242,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     """DRF ``EXCEPTION_HANDLER``: every exception in a DRF view becomes a problem response."""
     from apipatterns.responses import ProblemResponse
 
-    request = _django_request(context.get("request"))
-    problem, headers = problem_for_exception(exc, request)
+    problem = to_problem(exc, _django_request(context.get("request")))
     set_rollback()
-    return ProblemResponse(problem, headers=headers)
+    return ProblemResponse(problem)
 
 
 def exception_response(exc: BaseException, request: Any = None) -> ProblemJSONResponse:
     """Problem+json ``HttpResponse`` for ``exc`` (middleware, decorators, error handlers)."""
-    problem, headers = problem_for_exception(exc, _django_request(request))
+    problem = to_problem(exc, _django_request(request))
     set_rollback()
-    return ProblemJSONResponse(problem, headers=headers)
+    return ProblemJSONResponse(problem)
 
 
 def _find_request(args: tuple[Any, ...]) -> Any:
@@ -262,20 +296,20 @@ def handle_exceptions(view: F) -> F:
 def handler400(request: HttpRequest, exception: Exception | None = None) -> ProblemJSONResponse:
     """400 (or 413 for a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``) as problem+json."""
     if isinstance(exception, RequestDataTooBig):
-        return ProblemJSONResponse(build_problem(413, "payload_too_large"))
-    return ProblemJSONResponse(build_problem(400, "bad_request"))
+        return ProblemJSONResponse(Problem(413, "payload_too_large"))
+    return ProblemJSONResponse(Problem(400, "bad_request"))
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> ProblemJSONResponse:
     """403 ``permission_denied`` as problem+json."""
-    return ProblemJSONResponse(build_problem(403, "permission_denied"))
+    return ProblemJSONResponse(Problem(403, "permission_denied"))
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> ProblemJSONResponse:
     """404 ``not_found`` as problem+json (unknown URLs, ``Http404`` outside DRF)."""
-    return ProblemJSONResponse(build_problem(404, "not_found"))
+    return ProblemJSONResponse(Problem(404, "not_found"))
 
 
 def handler500(request: HttpRequest) -> ProblemJSONResponse:
     """500 ``internal_error`` as problem+json; Django has already logged the exception."""
-    return ProblemJSONResponse(build_problem(500, "internal_error"))
+    return ProblemJSONResponse(Problem(500, "internal_error"))

@@ -19,8 +19,9 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import empty
 
 from apipatterns.handlers import exception_response
-from apipatterns.problems import ProblemJSONResponse, build_problem
+from apipatterns.problems import Problem, ProblemJSONResponse
 from apipatterns.wsgi import is_chunked
+from shared_core.retry_after import parse_retry_after
 
 logger = logging.getLogger("apipatterns.requests")
 
@@ -54,7 +55,7 @@ class ProblemDetailsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if "HTTP_TRANSFER_ENCODING" in request.META and is_chunked(request.META):
             # Django would read this body as empty: refuse it rather than lose it.
-            return ProblemJSONResponse(build_problem(411))
+            return ProblemJSONResponse(Problem(411))
         response = self.get_response(request)
         if (
             response.status_code >= 400
@@ -71,17 +72,11 @@ class ProblemDetailsMiddleware:
     @staticmethod
     def _convert(response: HttpResponseBase) -> ProblemJSONResponse:
         status = response.status_code
-        extra = {}
-        retry_after = response.get("Retry-After", "")
-        if status == 429:
-            seconds = int(retry_after) if retry_after.isdigit() and int(retry_after) >= 1 else 1
-            extra["retry_after"] = seconds
-        problem = ProblemJSONResponse(build_problem(status, **extra))
+        retry_after = parse_retry_after(response.get("Retry-After")) if status == 429 else None
+        problem = ProblemJSONResponse(Problem(status, retry_after=retry_after or None))
         for name, value in response.headers.items():
-            if name.lower() not in _DROPPED_HEADERS:
+            if name.lower() not in _DROPPED_HEADERS and name not in problem.headers:
                 problem[name] = value
-        if status == 429:
-            problem["Retry-After"] = str(extra["retry_after"])
         problem.cookies = response.cookies
         return problem
 

@@ -5,15 +5,22 @@
 the language; ``errors`` items are ``{"code", "detail", "pointer"}`` (an RFC 6901 JSON Pointer into
 the request body, as a URI fragment: ``#/items/1/email``) or ``{"code", "detail", "parameter"}``
 (a query parameter).
+
+One builder: :func:`build_problem` makes every body (the DRF exception handler, the middleware,
+``handler400``...``handler500``, the WSGI layer and the gunicorn hook all call it). An exception
+becomes a :class:`Problem` through the registry: :func:`register` maps an exception type to a
+function returning its problem; the most specific registered type in the exception's MRO wins.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
+from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from importlib import import_module
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -22,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apipatterns.conf import apipatterns_settings
 from shared_core.request_id import get_request_id
+from shared_core.retry_after import retry_after_seconds
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -203,11 +211,46 @@ def build_problem(
 
 
 _encoder = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_ascii_encoder = DjangoJSONEncoder(ensure_ascii=True, separators=(",", ":"))
 
 
 def render_problem(problem: Mapping[str, Any]) -> bytes:
-    """Encode a problem dict as compact UTF-8 JSON."""
-    return _encoder.encode(problem).encode()
+    """Encode a problem dict as compact UTF-8 JSON (``\\u`` escapes if it holds a lone
+    surrogate, which UTF-8 cannot carry)."""
+    text = _encoder.encode(problem)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _ascii_encoder.encode(problem).encode()
+
+
+@dataclass
+class Problem:
+    """A problem before it is rendered: the body's members plus the response headers.
+
+    ``retry_after`` (seconds, any number) becomes a whole-second ``Retry-After`` header, and for
+    a 429 also the body's ``retry_after`` member; a 429 always carries both (1 when unknown).
+    """
+
+    status: int
+    code: str | None = None
+    detail: Any = None
+    errors: list[dict[str, Any]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    retry_after: float | None = None
+
+    def response_headers(self) -> dict[str, str]:
+        """``headers`` plus ``Retry-After`` when the problem says when to retry."""
+        if self.retry_after is None and self.status != 429:
+            return self.headers
+        return {**self.headers, "Retry-After": str(retry_after_seconds(self.retry_after))}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The RFC 9457 body (:func:`build_problem`)."""
+        if self.status == 429:
+            wait = retry_after_seconds(self.retry_after)
+            return build_problem(self.status, self.code, self.detail, self.errors, retry_after=wait)
+        return build_problem(self.status, self.code, self.detail, self.errors)
 
 
 class ProblemJSONResponse(HttpResponse):
@@ -215,22 +258,50 @@ class ProblemJSONResponse(HttpResponse):
 
     is_problem = True
 
-    def __init__(self, problem: Mapping[str, Any], headers: Mapping[str, str] | None = None):
+    def __init__(self, problem: Problem):
+        body = problem.as_dict()
         super().__init__(
-            render_problem(problem),
-            status=problem["status"],
+            render_problem(body),
+            status=problem.status,
             content_type=PROBLEM_CONTENT_TYPE,
-            headers=headers,
+            headers=problem.response_headers(),
         )
-        self.problem = problem
+        self.problem = body
 
 
-def problem_json_response(
-    status: int,
-    code: str | None = None,
-    detail: Any = None,
-    errors: list[dict[str, Any]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> ProblemJSONResponse:
-    """Build and return a problem+json ``HttpResponse`` in one call."""
-    return ProblemJSONResponse(build_problem(status, code, detail, errors), headers=headers)
+# --- the registry: exception type -> problem ------------------------------------------------
+
+E = TypeVar("E", bound=BaseException)
+#: ``mapper(exc, request) -> Problem``; ``request`` is Django's ``HttpRequest`` or ``None``.
+ProblemMapper = Callable[[Any, Any], Problem]
+
+_registry: dict[type[BaseException], ProblemMapper] = {}
+
+
+def register(
+    exc_type: type[E], mapper: ProblemMapper | None = None
+) -> Callable[[ProblemMapper], ProblemMapper] | ProblemMapper:
+    """Map ``exc_type`` and its subclasses to ``mapper(exc, request) -> Problem``.
+
+    Use it as ``register(MyError, to_problem)`` or as a decorator ``@register(MyError)``, from an
+    ``AppConfig.ready()``. The exception's most specific registered class (first in its MRO)
+    wins; registering a type again replaces its mapper, also one of apipatterns' own (which are
+    in place before any other registration). An ``APIError`` subclass needs no registration.
+    """
+    # apipatterns' own mappers first, so a later registration of the same type replaces them.
+    import_module("apipatterns.handlers")
+
+    def decorator(function: ProblemMapper) -> ProblemMapper:
+        _registry[exc_type] = function
+        return function
+
+    return decorator(mapper) if mapper is not None else decorator
+
+
+def mapper_for(exc_type: type[BaseException]) -> ProblemMapper | None:
+    """The mapper of the first class in ``exc_type``'s MRO that has one, else ``None``."""
+    for cls in exc_type.__mro__:
+        mapper = _registry.get(cls)
+        if mapper is not None:
+            return mapper
+    return None

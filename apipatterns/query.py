@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apipatterns.exceptions import APIError
+from apipatterns.exceptions import InvalidParameter, RequestValidationError
 from apipatterns.problems import flatten_errors
 
 
@@ -23,13 +22,13 @@ def validate_query(
 ) -> dict[str, Any]:
     """Validate ``request.query_params`` with a serializer class; return its validated data.
 
-    Raises :class:`~apipatterns.exceptions.APIError` (400) listing each bad parameter.
+    Raises :class:`~apipatterns.exceptions.RequestValidationError` (400) listing each bad
+    parameter, as :func:`~apipatterns.validation.validate_request` does for a body.
     """
     serializer = schema(data=query_params, context=context or {})
     if serializer.is_valid():
         return dict(serializer.validated_data)
-    raise APIError(
-        _("A query parameter is invalid."),
-        code="validation_error",
+    raise RequestValidationError(
+        InvalidParameter.default_detail,
         errors=flatten_errors(serializer.errors, parameters=True),
     )

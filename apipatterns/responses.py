@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from apipatterns.problems import PROBLEM_CONTENT_TYPE, build_problem
+from apipatterns.problems import PROBLEM_CONTENT_TYPE, Problem
 from apipatterns.renderers import EnvelopeJSONRenderer
 
 _RENDERER = EnvelopeJSONRenderer()
@@ -36,9 +36,12 @@ class ProblemResponse(Response):
 
     is_problem = True
 
-    def __init__(self, problem: Mapping[str, Any], headers: Mapping[str, str] | None = None):
+    def __init__(self, problem: Problem):
         super().__init__(
-            problem, status=problem["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE
+            problem.as_dict(),
+            status=problem.status,
+            headers=problem.response_headers(),
+            content_type=PROBLEM_CONTENT_TYPE,
         )
         _standalone(self)
 
@@ -60,10 +63,17 @@ def success_response(
 
 
 def error_response(
-    message: Any,
-    code: str,
     status: int,
+    code: str | None = None,
+    detail: Any = None,
     errors: list[dict[str, Any]] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """Return a problem+json response: ``detail=message``, stable ``code``, ``errors`` items."""
-    return ProblemResponse(build_problem(status, code, message, errors))
+    """Return a problem+json response, arguments in ``build_problem``'s order.
+
+    ``code`` defaults to the status's code, ``detail`` to its generic message; ``errors`` are
+    envelope items (``{"code", "detail", "pointer" | "parameter"}``). In a view, raising
+    :class:`~apipatterns.exceptions.APIError` gives the same body.
+    """
+    return ProblemResponse(Problem(status, code, detail, errors, dict(headers or {})))

@@ -1,4 +1,10 @@
-"""``validate_request``: run a DRF serializer and get the envelope's ``errors`` list back."""
+"""``validate_request``: run a DRF serializer on a request body; invalid data raises.
+
+Like DRF's ``serializer.is_valid(raise_exception=True)``, an invalid body raises
+:class:`~apipatterns.exceptions.RequestValidationError`, which every error path (DRF views,
+``@handle_exceptions``, the middleware) renders as the 400 ``validation_error`` problem with one
+``{"code", "detail", "pointer"}`` item per message (e.g. ``#/items/1/email``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apipatterns.exceptions import RequestValidationError
 from apipatterns.problems import flatten_errors
 
 
@@ -15,12 +22,10 @@ def validate_request(
     *,
     context: dict[str, Any] | None = None,
     partial: bool = False,
-) -> tuple[Any, list[dict[str, str]]]:
-    """Validate ``data`` with a serializer class or instance.
+) -> Any:
+    """Validate ``data`` with a serializer class or instance and return its validated data.
 
-    Returns ``(validated_data, [])`` when valid, else ``(None, errors)`` where ``errors`` is the
-    envelope's list (``{"code", "detail", "pointer"}`` items, e.g. ``#/items/1/email``).
-    In a DRF view, ``serializer.is_valid(raise_exception=True)`` gives the same 400 for free.
+    Raises :class:`~apipatterns.exceptions.RequestValidationError` (400) listing each error.
     """
     if isinstance(schema, type):
         serializer = schema(data=data, context=context or {}, partial=partial)
@@ -30,5 +35,5 @@ def validate_request(
         for cached in ("_validated_data", "_errors", "_data"):
             serializer.__dict__.pop(cached, None)
     if serializer.is_valid():
-        return serializer.validated_data, []
-    return None, flatten_errors(serializer.errors)
+        return serializer.validated_data
+    raise RequestValidationError(errors=flatten_errors(serializer.errors))

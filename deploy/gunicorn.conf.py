@@ -126,28 +126,25 @@ _GUNICORN_PROBLEMS = {
 
 
 def _write_problem(sock: object, status_int: int, reason: str, mesg: str) -> None:
-    """Drop-in for ``gunicorn.util.write_error``: the same status, a problem+json body."""
-    import json
+    """Drop-in for ``gunicorn.util.write_error``: the same status, a problem+json body.
 
+    It runs in a worker, after the worker loaded the application (and with it the Django
+    settings ``build_problem`` reads), so apipatterns is imported here, not when the master
+    reads this file.
+    """
     from gunicorn import util
+
+    from apipatterns.problems import PROBLEM_CONTENT_TYPE, build_problem, render_problem
 
     code, detail = _GUNICORN_PROBLEMS.get(
         status_int, ("internal_error" if status_int >= 500 else "bad_request", reason)
     )
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": reason,
-            "status": status_int,
-            "detail": detail,  # never gunicorn's message: it echoes parser internals
-            "code": code,
-            "request_id": None,  # the request never reached the request-ID middleware
-            "errors": [],
-        }
-    ).encode()
+    # Never gunicorn's message as the detail: it echoes parser internals. The request never
+    # reached the request-ID middleware, so its request_id is null.
+    body = render_problem(build_problem(status_int, code, detail))
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
-        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Content-Type: {PROBLEM_CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     util.write_nonblock(sock, head.encode("latin1") + body)
 

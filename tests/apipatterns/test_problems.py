@@ -12,11 +12,15 @@ from hypothesis import strategies as st
 from rest_framework.exceptions import ErrorDetail
 
 from apipatterns.problems import (
+    Problem,
+    ProblemJSONResponse,
     build_problem,
     django_validation_items,
     flatten_errors,
     json_pointer,
-    problem_json_response,
+    mapper_for,
+    register,
+    render_problem,
 )
 from shared_core.request_id import request_id_context
 
@@ -162,9 +166,75 @@ def test_a_status_without_a_listed_code_never_gets_the_placeholder_error():
     assert build_problem(451)["code"] == "unavailable_for_legal_reasons"
 
 
-def test_problem_json_response():
-    response = problem_json_response(409, "conflict", headers={"Retry-After": "3"})
+def test_problem_json_response_carries_status_body_and_headers():
+    response = ProblemJSONResponse(Problem(409, "conflict", headers={"X-Thing": "3"}))
     assert response.status_code == 409
     assert response["Content-Type"] == "application/problem+json"
-    assert response["Retry-After"] == "3"
+    assert response["X-Thing"] == "3"
     assert b'"code":"conflict"' in response.content
+
+
+def test_a_429_always_says_when_to_retry_in_header_and_body():
+    assert Problem(429).response_headers() == {"Retry-After": "1"}
+    assert Problem(429).as_dict()["retry_after"] == 1
+    problem = Problem(429, "throttled", retry_after=2.1)
+    assert problem.response_headers()["Retry-After"] == "3"
+    assert problem.as_dict()["retry_after"] == 3
+
+
+def test_other_statuses_carry_retry_after_only_when_known_and_only_as_a_header():
+    assert "Retry-After" not in Problem(503).response_headers()
+    problem = Problem(503, "service_unavailable", retry_after=2)
+    assert problem.response_headers() == {"Retry-After": "2"}
+    assert "retry_after" not in problem.as_dict()
+
+
+def test_a_lone_surrogate_is_escaped_instead_of_failing():
+    body = render_problem(build_problem(400, "bad_request", "\ud800"))
+    assert b'"detail":"\\ud800"' in body
+
+
+@pytest.fixture
+def registry():
+    from apipatterns import problems
+
+    saved = dict(problems._registry)
+    yield
+    problems._registry.clear()
+    problems._registry.update(saved)
+
+
+class _Base(Exception):
+    pass
+
+
+class _Child(_Base):
+    pass
+
+
+class _Grandchild(_Child):
+    pass
+
+
+def test_the_most_specific_registered_class_wins(registry):
+    register(_Base, lambda exc, request: Problem(409, "conflict"))
+
+    @register(_Child)
+    def child(exc, request):
+        return Problem(410)
+
+    assert mapper_for(_Base)(_Base(), None).status == 409
+    assert mapper_for(_Grandchild) is child
+
+
+def test_registering_a_type_again_replaces_its_mapper_also_a_builtin(registry):
+    from django.http import Http404
+
+    from apipatterns.handlers import problem_for_exception
+
+    register(Http404, lambda exc, request: Problem(410, "gone"))
+    assert problem_for_exception(Http404())[0]["code"] == "gone"
+
+
+def test_an_unregistered_exception_has_no_mapper():
+    assert mapper_for(_Base) is None

@@ -4,7 +4,7 @@ import pytest
 from django.http import QueryDict
 from rest_framework import serializers
 
-from apipatterns.exceptions import APIError
+from apipatterns.exceptions import RequestValidationError
 from apipatterns.query import validate_query
 
 
@@ -22,9 +22,10 @@ def test_valid_parameters_come_back_typed():
 
 
 def test_each_bad_parameter_is_named():
-    with pytest.raises(APIError) as info:
+    with pytest.raises(RequestValidationError) as info:
         validate_query(Query, QueryDict("status=bogus&owner=x"))
     error = info.value
     assert error.status_code == 400 and error.code == "validation_error"
     assert sorted(item["parameter"] for item in error.errors) == ["owner", "status"]
     assert all("pointer" not in item and item["code"] for item in error.errors)
+    assert str(error.detail) == "A query parameter is invalid."

@@ -33,6 +33,13 @@ def test_error_response_in_a_plain_view(client):
 def test_responses_render_standalone():
     response = success_response({"a": 1}, status=201).render()
     assert response.status_code == 201 and b'"data":{"a":1}' in response.content
-    response = error_response("Bad.", "bad", 422).render()
+    response = error_response(422, "bad", "Bad.", headers={"Retry-After": "3"}).render()
     assert response["Content-Type"] == "application/problem+json"
     assert b'"code":"bad"' in response.content and b'"status":422' in response.content
+    assert b'"detail":"Bad."' in response.content and response["Retry-After"] == "3"
+
+
+def test_error_response_defaults_to_the_status_code_and_detail():
+    response = error_response(404).render()
+    assert b'"code":"not_found"' in response.content
+    assert b'"detail":"The requested resource was not found."' in response.content

@@ -1,33 +1,48 @@
-"""apipatterns.validation: validate_request returns data or the envelope's errors list."""
+"""apipatterns.validation: validate_request returns validated data or raises the 400 problem."""
 
 from __future__ import annotations
 
+import pytest
+
 from apipatterns import validate_request
+from apipatterns.exceptions import RequestValidationError
+from apipatterns.handlers import problem_for_exception
 from tests.apitest.views import OrderSerializer
 
 VALID = {"customer": "Ann", "items": [{"email": "a@example.com", "quantity": 2}]}
 
 
 def test_valid_data_with_a_class():
-    data, errors = validate_request(OrderSerializer, VALID)
-    assert errors == [] and data["customer"] == "Ann"
+    assert validate_request(OrderSerializer, VALID)["customer"] == "Ann"
 
 
-def test_invalid_data_gives_pointer_items():
-    data, errors = validate_request(
-        OrderSerializer, {"items": [{"email": "a@example.com", "quantity": 1}, {"email": "x"}]}
-    )
-    assert data is None
+def test_invalid_data_raises_pointer_items():
+    with pytest.raises(RequestValidationError) as caught:
+        validate_request(
+            OrderSerializer, {"items": [{"email": "a@example.com", "quantity": 1}, {"email": "x"}]}
+        )
+    errors = caught.value.errors
     assert {e["pointer"] for e in errors} == {"#/customer", "#/items/1/email", "#/items/1/quantity"}
+
+
+def test_the_raised_error_renders_as_the_validation_problem():
+    with pytest.raises(RequestValidationError) as caught:
+        validate_request(OrderSerializer, {})
+    problem, _headers = problem_for_exception(caught.value)
+    assert problem["status"] == 400 and problem["code"] == "validation_error"
+    assert problem["detail"] == "The request contains invalid data."
+    assert problem["errors"] == caught.value.errors
 
 
 def test_with_an_instance_reused():
     serializer = OrderSerializer()
-    assert validate_request(serializer, {})[1]
-    data, errors = validate_request(serializer, VALID)
-    assert errors == [] and data["items"][0]["quantity"] == 2
+    with pytest.raises(RequestValidationError):
+        validate_request(serializer, {})
+    assert validate_request(serializer, VALID)["items"][0]["quantity"] == 2
 
 
 def test_not_a_dict():
-    data, errors = validate_request(OrderSerializer, ["not", "a", "dict"])
-    assert data is None and errors[0]["pointer"] == "#" and errors[0]["code"] == "invalid"
+    with pytest.raises(RequestValidationError) as caught:
+        validate_request(OrderSerializer, ["not", "a", "dict"])
+    errors = caught.value.errors
+    assert errors[0]["pointer"] == "#" and errors[0]["code"] == "invalid"

@@ -257,7 +257,7 @@ class Envelopes(APIView):
         return success_response({"made": "by hand"}, status=202, meta={"note": "x"})
 
     def delete(self, request):
-        return error_response("Ticket is closed.", "ticket_closed", 409)
+        return error_response(409, "ticket_closed", "Ticket is closed.")
 
 
 # --- plain Django views -------------------------------------------------------------------
@@ -291,7 +291,7 @@ def plain_json(request):
 def plain_envelopes(request):
     if request.GET.get("error"):
         return error_response(
-            "Nope.", "nope", 400, [{"code": "x", "detail": "y", "parameter": "q"}]
+            400, "nope", "Nope.", [{"code": "x", "detail": "y", "parameter": "q"}]
         )
     return success_response([1, 2, 3])
 

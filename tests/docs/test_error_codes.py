@@ -1,7 +1,7 @@
 """docs/apipatterns.md "Error codes" is the one list of problem codes, held to the code.
 
 Codes come from four places: the exception classes of the suite and of DRF (``default_code`` with
-``status_code``), literal codes handed to the problem builders (``build_problem``,
+``status_code``), literal codes handed to the problem builders (``build_problem``, ``Problem``,
 ``error_response``, ``APIError(code=…)``), the status table (``STATUS_CODES``) and the gunicorn
 hook's own table. The documented table must have each of them, with its status, and nothing else.
 """
@@ -22,7 +22,7 @@ from apipatterns.problems import STATUS_CODES
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "apipatterns.md"
 PACKAGES = ("accounts", "apipatterns", "healthchecks", "shared_core", "services")
-BUILDERS = {"build_problem", "problem_json_response", "error_response"}
+BUILDERS = {"build_problem", "Problem", "error_response"}
 
 
 def documented() -> dict[str, int]:
