@@ -630,21 +630,35 @@ def _parse_args(
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the stack until Ctrl-C/SIGTERM or until a service dies; return the exit status."""
+def stack_from_args(argv: list[str] | None = None) -> Stack:
+    """The :class:`Stack` the command line describes: its topology file, ports and folders.
+
+    Raises :class:`TopologyError` (or ``OSError``) when the topology file cannot be used.
+    """
+    path = _topology_path(argv)
     try:
-        services = load_topology(_topology_path(argv))
-    except (OSError, TopologyError, tomllib.TOMLDecodeError) as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        return 1
+        services = load_topology(path)
+    except tomllib.TOMLDecodeError as exc:
+        raise TopologyError(f"{path}: {exc}") from exc
     args = _parse_args(argv, services)
-    stack = Stack(
+    return Stack(
         host=args.host,
         ports={spec.name: getattr(args, f"{spec.slug}_port") for spec in services},
         data_dir=args.data_dir,
         log_dir=args.log_dir,
         services=services,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stack until Ctrl-C/SIGTERM or until a service dies; return the exit status."""
+    try:
+        stack = stack_from_args(argv)
+    except (OSError, TopologyError) as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    services = stack.services
+    args = _parse_args(argv, services)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
