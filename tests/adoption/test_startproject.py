@@ -160,3 +160,20 @@ def test_the_documented_lines_make_a_startproject_project_a_suite_service(tmp_pa
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
     assert_each_required_line_is_a_check(project, python, env, APPENDED)
+
+    # The wheel ships startservice's templates: a new service, outside any repository, passes
+    # its own tests on the installed suite.
+    generated = tmp_path / "generated"
+    generated.mkdir()
+    run("manage.py", "startservice", "billing", "--directory", str(generated))
+    assert (generated / "billing_service" / "billing" / "migrations" / "0001_initial.py").exists()
+    service_env = {**env, "PYTHONPATH": str(generated), "SERVICE_AUTH_TOKEN": "x"}
+    result = subprocess.run(
+        [str(python), "-m", "billing_service.manage", "test", "billing_service", "--noinput"],
+        cwd=generated,
+        env=service_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "Ran 5 tests" in result.stderr, result.stdout + result.stderr
