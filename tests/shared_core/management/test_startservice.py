@@ -224,6 +224,16 @@ def test_a_generated_service_passes_its_tests_joins_the_stack_and_serves_a_demo_
     assert "No changes detected" in run_manage(
         source, package, "makemigrations", "--check", "--dry-run", env=env
     )
+    production = {
+        **env,
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "p" * 20 + "-a-real-production-secret-key-0123456789",
+        "ALLOWED_HOSTS": "inventory-service",
+        "DEBUG": "False",
+    }
+    assert "no issues" in run_manage(
+        source, package, "check", "--deploy", "--fail-level", "WARNING", env=production
+    )
     lint = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--config", str(REPO / "pyproject.toml"), source],
         capture_output=True,
