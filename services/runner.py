@@ -14,6 +14,10 @@ switch to PostgreSQL and Redis:
   ``USER_SERVICE_DATABASE_URL`` (``TICKET_…``, ``FILE_…``) sets one service's database exactly;
 - ``CACHE_URL=redis://…`` — shared by the three (their keys are prefixed by service name).
 
+``--topology FILE`` (or ``STACK_TOPOLOGY=FILE``) runs another topology file than
+``services/topology.toml``, e.g. a copy with a service made by ``manage.py startservice``; its
+packages must be importable (``PYTHONPATH``).
+
 The :class:`Stack` class is the same runner as an API; the end-to-end tests use it to start the
 stack on free ports and to stop and restart one service.
 
@@ -55,6 +59,8 @@ GUNICORN_CONFIG = REPO_ROOT / "deploy" / "gunicorn.conf.py"
 
 #: The one description of the stack: services, ports, who calls whom (see its header).
 TOPOLOGY_FILE = Path(__file__).resolve().parent / "topology.toml"
+#: The variable naming another topology file for ``python -m services.runner``.
+TOPOLOGY_ENV = "STACK_TOPOLOGY"
 
 
 @dataclass(frozen=True)
@@ -316,7 +322,7 @@ class Stack:
         env["HEALTHCHECK_DEPENDENCIES"] = json.dumps(
             {name: f"{self.url(name)}/health" for name in spec.ready}
         )
-        if spec is FILE:
+        if spec.name == FILE.name:
             env["MEDIA_ROOT"] = env.get("FILE_SERVICE_MEDIA_ROOT") or str(self.data_dir / "files")
         return env
 
@@ -442,7 +448,7 @@ class Stack:
         if errors:
             raise errors[0]
         if seed:
-            self._manage(USER, "seed_demo")
+            self._manage(self.services_by_name[USER.name], "seed_demo")
 
     def start(self, name: str | None = None, *, wait: bool = True, timeout: float = 60) -> None:
         """Start one service (or all, in order) and wait until its ``/health`` answers 200."""
@@ -587,14 +593,29 @@ class Stack:
             self.release()
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+def _topology_path(argv: list[str] | None) -> Path:
+    """The topology file ``--topology`` (or ``STACK_TOPOLOGY``) names, else the repository's."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--topology", default=os.environ.get(TOPOLOGY_ENV) or TOPOLOGY_FILE)
+    known, _ = pre.parse_known_args(argv)
+    return Path(known.topology)
+
+
+def _parse_args(
+    argv: list[str] | None, services: tuple[ServiceSpec, ...] = SERVICES
+) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m services.runner",
-        description="Run the user, ticket and file services as local processes.",
+        description="Run the services of the topology (user, ticket, file) as local processes.",
     )
     env = os.environ
     parser.add_argument("--host", default=env.get("STACK_HOST", "127.0.0.1"))
-    for spec in SERVICES:
+    parser.add_argument(
+        "--topology",
+        default=env.get(TOPOLOGY_ENV) or str(TOPOLOGY_FILE),
+        help=f"the topology file (default services/topology.toml; env {TOPOLOGY_ENV})",
+    )
+    for spec in services:
         parser.add_argument(
             f"--{spec.slug}-port",
             type=int,
@@ -609,15 +630,35 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the stack until Ctrl-C/SIGTERM or until a service dies; return the exit status."""
-    args = _parse_args(argv)
-    stack = Stack(
+def stack_from_args(argv: list[str] | None = None) -> Stack:
+    """The :class:`Stack` the command line describes: its topology file, ports and folders.
+
+    Raises :class:`TopologyError` (or ``OSError``) when the topology file cannot be used.
+    """
+    path = _topology_path(argv)
+    try:
+        services = load_topology(path)
+    except tomllib.TOMLDecodeError as exc:
+        raise TopologyError(f"{path}: {exc}") from exc
+    args = _parse_args(argv, services)
+    return Stack(
         host=args.host,
-        ports={spec.name: getattr(args, f"{spec.slug}_port") for spec in SERVICES},
+        ports={spec.name: getattr(args, f"{spec.slug}_port") for spec in services},
         data_dir=args.data_dir,
         log_dir=args.log_dir,
+        services=services,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stack until Ctrl-C/SIGTERM or until a service dies; return the exit status."""
+    try:
+        stack = stack_from_args(argv)
+    except (OSError, TopologyError) as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    services = stack.services
+    args = _parse_args(argv, services)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -632,13 +673,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
     try:
-        print("Migrating the three databases…", flush=True)
+        print(f"Migrating the {len(services)} databases…", flush=True)
         stack.prepare(seed=not args.no_seed)
         if stopping.is_set():
             return 130
         stack.start(wait=False)
         started = time.monotonic()
-        for spec in SERVICES:
+        for spec in services:
             # Short waits, so that a Ctrl-C during the start is honoured at once.
             while not stopping.is_set():
                 try:

@@ -47,7 +47,9 @@ def recreate_postgres_database(url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def shared_postgres_urls(prefix: str) -> dict[str, str] | None:
+def shared_postgres_urls(
+    prefix: str, services: tuple[ServiceSpec, ...] = SERVICES
+) -> dict[str, str] | None:
     """Per-service database URLs on the run's PostgreSQL, or ``None`` on the SQLite pass."""
     base = os.environ.get("DATABASE_URL", "")
     if urlsplit(base).scheme not in ("postgres", "postgresql", "pgsql"):
@@ -55,7 +57,7 @@ def shared_postgres_urls(prefix: str) -> dict[str, str] | None:
     require_service("PostgreSQL", base)
     parts = urlsplit(base)
     name = f"{parts.path.lstrip('/') or 'suite'}_{prefix}"
-    return {spec.name: urlunsplit(parts._replace(path=f"/{name}_{spec.slug}")) for spec in SERVICES}
+    return {spec.name: urlunsplit(parts._replace(path=f"/{name}_{spec.slug}")) for spec in services}
 
 
 class SettingsStack(Stack):
@@ -91,20 +93,25 @@ def start_stack(
     threads: int = 4,
     settings_modules: Mapping[str, str] | None = None,
     env_overrides: Mapping[str, Mapping[str, str]] | None = None,
+    services: tuple[ServiceSpec, ...] | None = None,
 ) -> Iterator[Stack]:
-    """Migrate, seed and run the three services; stop them on the way out."""
+    """Migrate, seed and run the services (default: the three of the topology); stop them on
+    the way out. ``services`` is another topology, e.g. with a service from ``startservice``."""
+    services = SERVICES if services is None else tuple(services)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
     env.update(FAST_CLIENT_ENV)
     env.update(extra_env or {})
-    databases = dict(database_urls) if database_urls else shared_postgres_urls(database_prefix)
+    databases = (
+        dict(database_urls) if database_urls else shared_postgres_urls(database_prefix, services)
+    )
     if databases:
-        for spec in SERVICES:
+        for spec in services:
             recreate_postgres_database(databases[spec.name])
             env[f"{spec.env_prefix}_DATABASE_URL"] = databases[spec.name]
     cache = cache_url or (os.environ.get("CACHE_URL") if databases else None)
     if cache:
         env["CACHE_URL"] = cache
-    ports = dict(zip((spec.name for spec in SERVICES), free_ports(3), strict=True))
+    ports = dict(zip((spec.name for spec in services), free_ports(len(services)), strict=True))
     stack = SettingsStack(
         settings_modules=settings_modules or {},
         env_overrides=env_overrides or {},
@@ -114,6 +121,7 @@ def start_stack(
         log_dir=data_dir / "logs",
         output=open(os.devnull, "w"),  # noqa: SIM115 - lives as long as the stack
         threads=threads,
+        services=services,
     )
     with stack.running_stack():
         yield stack

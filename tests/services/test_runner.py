@@ -13,10 +13,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from services.runner import (
     FILE,
     SERVICES,
     TICKET,
+    TOPOLOGY_ENV,
     TOPOLOGY_FILE,
     USER,
     ServiceSpec,
@@ -27,6 +30,7 @@ from services.runner import (
     load_topology,
     parse_service_tokens,
     per_service_database_url,
+    stack_from_args,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,6 +170,28 @@ ready = ["user-service"]
         stack.service_env(FILE)["ACCEPTED_SERVICE_TOKENS"]
     )
     assert "report-service" in stack.banner()
+
+
+def test_the_command_line_runner_reads_another_topology_file(tmp_path, monkeypatch):
+    topology = tmp_path / "topology.toml"
+    topology.write_text(
+        TOPOLOGY_FILE.read_text()
+        + '\n[[service]]\nname = "report-service"\npackage = "report_service"\nport = 8004\n'
+        'slug = "report"\ncalls = ["user-service"]\n'
+    )
+    monkeypatch.delenv(TOPOLOGY_ENV, raising=False)
+    assert stack_from_args([]).services == SERVICES
+    stack = stack_from_args(["--topology", str(topology), "--report-port", "38004"])
+    assert [spec.name for spec in stack.services][-1] == "report-service"
+    assert stack.ports["report-service"] == 38004
+    monkeypatch.setenv(TOPOLOGY_ENV, str(topology))
+    assert stack_from_args([]).ports["report-service"] == 8004
+    monkeypatch.setenv(TOPOLOGY_ENV, str(tmp_path / "nowhere.toml"))
+    with pytest.raises(OSError, match=r"nowhere\.toml"):
+        stack_from_args([])
+    topology.write_text("[[service]\n")
+    with pytest.raises(TopologyError, match=r"topology\.toml"):
+        stack_from_args(["--topology", str(topology)])
 
 
 def test_a_topology_that_cannot_start_is_refused(tmp_path):
