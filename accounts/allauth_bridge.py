@@ -146,6 +146,15 @@ class SessionTokenStrategy(AllauthSessionTokenStrategy):
     (``accounts.sessions``) and records activity, so an expired token is refused everywhere.
     """
 
+    def create_session_token(self, request: HttpRequest) -> str:
+        """Hand out the session key of a headless login, stamped as an API session."""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if not session_rules.is_api_session(request.session):
+                session_rules.start(request.session, api=True)
+            request.session.save()
+        return super().create_session_token(request)
+
     def lookup_session(self, session_token: str) -> SessionBase | None:
         """Return the live session for ``session_token``; end it and return None if expired."""
         if not session_rules.is_well_formed_token(session_token):
