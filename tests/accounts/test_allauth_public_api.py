@@ -106,3 +106,17 @@ def test_the_scan_catches_private_imports(source):
 )
 def test_the_scan_lets_public_imports_through(source):
     assert not private_allauth_imports(source)
+
+
+def test_the_allauth_under_test_is_the_one_the_floor_run_asked_for():
+    """scripts/test's floor run sets ALLAUTH_EXPECTED_VERSION: prove the shadowing worked."""
+    import os
+
+    import allauth
+
+    expected = os.environ.get("ALLAUTH_EXPECTED_VERSION")
+    if not expected:
+        pytest.skip("not the django-allauth floor run (scripts/test sets ALLAUTH_EXPECTED_VERSION)")
+    from packaging.version import Version
+
+    assert Version(allauth.__version__) == Version(expected)
