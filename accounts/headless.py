@@ -1,10 +1,16 @@
 """allauth's headless API (``allauth.headless.urls``), answered in our envelope.
 
-The identity service mounts allauth's own endpoints for what allauth has one for (login, logout,
-session, signup, password reset and change, provider token, the user's sessions) under
-``/_allauth/app/v1/…`` (app client: the session token travels as ``X-Session-Token``, the same
-token ``/api/v1/auth/*`` hands out). Its views are allauth's, unchanged; every one of them is
-wrapped by :func:`envelope_view`, the one place allauth's JSON becomes ours:
+The identity service mounts allauth's own endpoints under ``/_allauth/app/v1/…`` (app client: the
+session token travels as ``X-Session-Token``, the same token ``/api/v1/auth/*`` hands out), for
+the jobs allauth does exactly as we promise them (:data:`SERVED`): configuration, login, the
+current session (``GET``; ``DELETE`` logs out), provider-token login and the user's list of
+sessions. The others stay ours, on ``/api/v1/auth/*``, because allauth's would weaken a property
+the tests pin: its signup answers ``email_taken`` for a registered email when email verification
+is off (enumeration), its reset request does not void older reset tokens, its password change does
+not end the other sessions at once, and its email management bypasses ``User.email``.
+
+allauth's views are unchanged; every one is wrapped by :func:`envelope_view`, the one place
+allauth's JSON becomes ours:
 
 ======================================  =================================================
 allauth's answer                        ours
@@ -41,6 +47,9 @@ from shared_core.request_id import get_request_id
 
 #: Where the identity service mounts allauth's headless URLs.
 HEADLESS_PREFIX = "_allauth/"
+
+#: The allauth headless URL names served (see the module docstring for the ones left out).
+SERVED = frozenset({"config", "login", "current_session", "provider_token", "sessions"})
 
 # allauth answers these without an ``errors`` list; our problem code for each.
 _STATUS_CODES = {401: "not_authenticated", 410: "invalid_session", 429: "too_many_attempts"}
@@ -125,16 +134,14 @@ def _wrap(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLReso
     wrapped: list[URLPattern | URLResolver] = []
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            wrapped.append(
-                URLResolver(
-                    entry.pattern,
-                    _wrap(list(entry.url_patterns)),
-                    entry.default_kwargs,
-                    entry.app_name,
-                    entry.namespace,
+            inner = _wrap(list(entry.url_patterns))
+            if inner:
+                wrapped.append(
+                    URLResolver(
+                        entry.pattern, inner, entry.default_kwargs, entry.app_name, entry.namespace
+                    )
                 )
-            )
-        else:
+        elif entry.name in SERVED:
             wrapped.append(
                 URLPattern(
                     entry.pattern, envelope_view(entry.callback), entry.default_args, entry.name
@@ -144,7 +151,8 @@ def _wrap(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLReso
 
 
 def headless_urlpatterns() -> list[URLResolver]:
-    """``allauth.headless.urls`` under :data:`HEADLESS_PREFIX`, every view enveloped."""
+    """The :data:`SERVED` part of ``allauth.headless.urls`` under :data:`HEADLESS_PREFIX`,
+    every view enveloped."""
     from allauth.headless import urls as headless_urls
 
     return [

@@ -109,3 +109,25 @@ def test_responses_that_are_not_allauth_json_pass_through():
     response = JsonResponse([1, 2], safe=False)
     assert headless.to_envelope(response) is response
     assert headless.to_envelope(JsonResponse({"data": 1})) is not None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/auth/signup", "/auth/password/request", "/auth/password/reset", "/account/password/change"],
+)
+def test_allauth_endpoints_that_would_weaken_our_guarantees_are_not_served(api, path):
+    # e.g. allauth's signup answers "email_taken" for a registered email (enumeration)
+    assert api.post(f"{BASE}{path}", {}, format="json").status_code == 404
+
+
+def test_every_served_name_exists_in_allauths_headless_urls():
+    from django.urls import URLResolver
+
+    def names(patterns):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from names(entry.url_patterns)
+            else:
+                yield entry.name
+
+    assert set(names(headless.headless_urlpatterns())) == headless.SERVED
