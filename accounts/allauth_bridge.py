@@ -1,9 +1,13 @@
 """The one module that touches django-allauth.
 
-Everything else in ``accounts`` calls these functions and classes, so an allauth upgrade that moves
-an internal (``allauth.*.internal``, ``allauth.core``) breaks here, in one place, and
-``tests/accounts/test_allauth_bridge.py`` says what changed. The settings point at the classes
-defined here: ``ACCOUNT_ADAPTER`` and ``HEADLESS_TOKEN_STRATEGY``.
+Everything else in ``accounts`` calls these functions and classes. Only allauth's public surface
+is used: the adapter (``get_adapter()`` methods), its forms (``ResetPasswordForm``,
+``ResetPasswordKeyForm``, ``UserTokenForm``), ``allauth.account.utils`` (``perform_login``,
+``filter_users_by_email``, ``setup_user_email``), its signals, ``allauth.core.ratelimit``,
+``allauth.socialaccount.helpers`` and the headless token strategy; never an ``internal`` module
+or an underscore name (``tests/accounts/test_allauth_public_api.py`` scans for them).
+``tests/accounts/test_allauth_bridge.py`` pins the behaviour relied upon. The settings point at
+the classes defined here: ``ACCOUNT_ADAPTER`` and ``HEADLESS_TOKEN_STRATEGY``.
 
 What allauth gives us through this module: its authentication backend (email login, timing-attack
 mitigation for unknown emails), its rate limits (``ACCOUNT_RATE_LIMITS``: ``login_failed`` per email
@@ -27,27 +31,28 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from allauth.account import app_settings as account_settings
+from allauth.account import signals as account_signals
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.auth_backends import AuthenticationBackend as AllauthAuthenticationBackend
-from allauth.account.forms import UserTokenForm
-from allauth.account.internal.flows import login as login_flow
-from allauth.account.internal.flows import logout as logout_flow
-from allauth.account.internal.flows import password_change as password_change_flow
-from allauth.account.internal.flows import password_reset as password_reset_flow
-from allauth.account.internal.userkit import filter_users_by_email
-from allauth.account.models import EmailAddress, Login
+from allauth.account.forms import ResetPasswordForm, ResetPasswordKeyForm, UserTokenForm
+from allauth.account.models import EmailAddress
 from allauth.account.signals import user_signed_up
-from allauth.account.utils import setup_user_email
+from allauth.account.utils import (
+    filter_users_by_email,
+    perform_login,
+    setup_user_email,
+    user_pk_to_url_str,
+)
 from allauth.core import context as allauth_context
-from allauth.core.internal import ratelimit
-from allauth.core.internal.sessionkit import get_session_user
+from allauth.core import ratelimit
 from allauth.headless.tokens.strategies.sessions import (
     SessionTokenStrategy as AllauthSessionTokenStrategy,
 )
 from allauth.socialaccount import app_settings as socialaccount_settings
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.auth import get_user as django_get_user
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -59,7 +64,6 @@ from accounts import sessions as session_rules
 if TYPE_CHECKING:
     from accounts.models import User
 
-RATE_LIMIT_APP = "allauth.account"
 # Python callers (scripts, tests, other apps) that have no HTTP request are rate limited and
 # recorded as one local client.
 INTERNAL_CLIENT_IP = "127.0.0.1"
@@ -142,6 +146,15 @@ class SessionTokenStrategy(AllauthSessionTokenStrategy):
     (``accounts.sessions``) and records activity, so an expired token is refused everywhere.
     """
 
+    def create_session_token(self, request: HttpRequest) -> str:
+        """Hand out the session key of a headless login, stamped as an API session."""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if not session_rules.is_api_session(request.session):
+                session_rules.start(request.session, api=True)
+            request.session.save()
+        return super().create_session_token(request)
+
     def lookup_session(self, session_token: str) -> SessionBase | None:
         """Return the live session for ``session_token``; end it and return None if expired."""
         if not session_rules.is_well_formed_token(session_token):
@@ -198,7 +211,7 @@ def consume_rate_limit(request: HttpRequest, action: str, *, key: str | None = N
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else None
     with request_context(request):
-        if not ratelimit.consume(request, app=RATE_LIMIT_APP, action=action, key=key):
+        if not ratelimit.consume(request, action=action, key=key):
             wait = lockout.retry_after(request, action, key=key, user_id=user_id)
             raise RateLimitedError(action, wait)
     lockout.record(request, action, key=key, user_id=user_id)
@@ -220,11 +233,6 @@ def validate_password(password: str, user: User | None = None) -> None:
     get_account_adapter().clean_password(password, user=user)
 
 
-def users_with_email(email: str) -> list[User]:
-    """Active users allauth would match for this email (its EmailAddress table and User.email)."""
-    return filter_users_by_email(email, is_active=True, prefer_verified=True, for_login=True)
-
-
 def email_in_use(email: str) -> bool:
     """Whether any (not soft-deleted) account already uses this email."""
     return bool(filter_users_by_email(email))
@@ -232,10 +240,8 @@ def email_in_use(email: str) -> bool:
 
 def finish_signup(request: HttpRequest, user: User) -> None:
     """Record the email the allauth way (EmailAddress row) and send ``user_signed_up``."""
-    from allauth.account.models import EmailAddress as _EmailAddress
-
     with request_context(request):
-        setup_user_email(request, user, [_EmailAddress(email=user.email)])
+        setup_user_email(request, user, [EmailAddress(email=user.email)])
         user_signed_up.send(sender=user.__class__, request=request, user=user)
 
 
@@ -301,9 +307,7 @@ def login(request: HttpRequest, user: User, *, previous_token: str | None = None
         previous.cycle_key()
         request.session = previous
     with request_context(request):
-        login_flow.perform_password_login(
-            request, {"email": user.email}, Login(user=user, email=user.email)
-        )
+        perform_login(request, user, email=user.email)
     if not request.user.is_authenticated or request.user.pk != user.pk:
         # A pending login stage (e.g. email verification) stopped the flow.
         raise RuntimeError("allauth did not complete the login")
@@ -315,10 +319,12 @@ def login(request: HttpRequest, user: User, *, previous_token: str | None = None
 
 def session_user(session: SessionBase) -> User | None:
     """The user of a session via Django's ``get_user`` (checks the password-hash in it)."""
-    user = get_session_user(session)
-    if user is None or not user.is_active:
+    holder = HttpRequest()
+    holder.session = session
+    user = django_get_user(holder)
+    if not user.is_authenticated or not user.is_active:
         return None
-    return user
+    return user  # type: ignore[return-value]
 
 
 def logout(request: HttpRequest, token: str) -> bool:
@@ -330,9 +336,10 @@ def logout(request: HttpRequest, token: str) -> bool:
         return False
     session = store(session_key=token)
     request.session = session
-    request.user = get_session_user(session) or AnonymousUser()
+    request.user = session_user(session) or AnonymousUser()
     with request_context(request):
-        logout_flow.logout(request, show_message=False)
+        if request.user.is_authenticated:
+            get_account_adapter(request).logout(request)
     # Django's logout flushes the session; drop what may remain (an anonymous session).
     end_session_by_key(token)
     return True
@@ -374,14 +381,22 @@ class _RecordingTokenGenerator:
         return token
 
 
-def send_password_reset(request: HttpRequest, email: str, users: list[User]) -> str | None:
-    """Run allauth's reset-request flow: a reset email for a known address, an "unknown account"
-    email otherwise. Returns the emailed token (``<uid>-<key>``) for a known address."""
-    from allauth.account.utils import user_pk_to_url_str
+def reset_request_form(email: str) -> ResetPasswordForm:
+    """allauth's reset-request form for ``email``, validated: ``form.users`` are the accounts
+    it matches (active ones; an unknown address matches none, never an error)."""
+    form = ResetPasswordForm(data={"email": email})
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data().get("email") or "invalid email")
+    return form
 
+
+def send_password_reset(request: HttpRequest, form: ResetPasswordForm) -> str | None:
+    """Save allauth's reset-request form: a reset email for a known address, an "unknown
+    account" email otherwise. Returns the emailed token (``<uid>-<key>``) for a known address."""
     generator = _RecordingTokenGenerator()
+    form.users = form.users[:1]
     with request_context(request):
-        password_reset_flow.request_password_reset(request, email, users[:1], generator)
+        form.save(request, token_generator=generator)
     if not generator.tokens:
         return None
     user, key = generator.tokens[0]
@@ -405,19 +420,47 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 def reset_password(request: HttpRequest, user: User, password: str) -> None:
-    """Set the new password the allauth way and finish the reset (clears the login-failure
-    counter, sends ``password_reset`` and the notification email; never logs the user in)."""
+    """Set the new password with allauth's ``ResetPasswordKeyForm`` and finish the reset as
+    allauth's own view does: clear the account's login-failure lockout, send ``password_reset``
+    and the notification email; never log the user in.
+
+    Raises Django's ValidationError if the password validators refuse ``password``.
+    """
+    form = ResetPasswordKeyForm(user=user, data={"password1": password, "password2": password})
     with request_context(request):
-        password_reset_flow.reset_password(user, password)
-        password_reset_flow.finalize_password_reset(request, user, email=user.email)
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data().get("password1") or "invalid password")
+        form.save()
+        clear_login_lockout(request, user)
+        account_signals.password_reset.send(sender=user.__class__, request=request, user=user)
+        get_account_adapter(request).send_notification_mail("account/email/password_reset", user)
+
+
+def clear_login_lockout(request: HttpRequest, user: User) -> None:
+    """Wipe the per-email ``login_failed`` counter of each of ``user``'s addresses.
+
+    allauth keys it by ``"<site domain>:<email>"`` (``DefaultAccountAdapter``); a successful
+    password reset, itself rate limited, lifts the lockout (pinned by
+    ``tests/accounts/test_allauth_bridge.py``).
+    """
+    from django.contrib.sites.shortcuts import get_current_site
+
+    domain = get_current_site(request).domain
+    addresses = EmailAddress.objects.filter(user_id=user.pk).values_list("email", flat=True)
+    emails = {user.email.lower(), *(address.lower() for address in addresses)}
+    for email in emails:
+        ratelimit.clear(request, action="login_failed", key=f"{domain}:{email}")
 
 
 def change_password(request: HttpRequest, user: User, password: str) -> None:
-    """Set the new password the allauth way (``password_changed`` signal, notification email)."""
+    """Set the new password through allauth's adapter and send what its change view sends
+    (``password_changed`` signal, notification email). The caller ends the user's sessions."""
     request.user = user
     with request_context(request):
-        password_change_flow.change_password(user, password)
-        password_change_flow.finalize_password_change(request, user)
+        adapter = get_account_adapter(request)
+        adapter.set_password(user, password)
+        adapter.send_notification_mail("account/email/password_changed", user)
+        account_signals.password_changed.send(sender=user.__class__, request=request, user=user)
 
 
 def check_password(request: HttpRequest, user: User, password: str) -> bool:
@@ -451,7 +494,7 @@ def social_login(request: HttpRequest, provider_id: str, token: dict[str, Any]) 
     a local account is not taken over (``SOCIALACCOUNT_EMAIL_AUTHENTICATION = False``).
     """
     from allauth.socialaccount.adapter import get_adapter as get_social_adapter
-    from allauth.socialaccount.internal import flows as social_flows
+    from allauth.socialaccount.helpers import complete_social_login
     from allauth.socialaccount.models import SocialApp, SocialToken
 
     if provider_id not in enabled_providers():
@@ -480,7 +523,7 @@ def social_login(request: HttpRequest, provider_id: str, token: dict[str, Any]) 
             raise
         sociallogin.state["process"] = "login"
         try:
-            social_flows.login.complete_login(request, sociallogin, raises=True)
+            complete_social_login(request, sociallogin)
         except Exception as exc:
             raise SocialLoginError("login_incomplete") from exc
     if not request.user.is_authenticated:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
 from django.core.cache import cache
 from django.http import HttpRequest
 from rest_framework import exceptions
@@ -168,19 +169,35 @@ class ServiceTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="service"'
 
 
-class SessionTokenAuthentication(BaseAuthentication):
-    """A local session token (identity owner only): 401 ``invalid_session`` if it is not live."""
+class SessionTokenAuthentication(XSessionTokenAuthentication):
+    """allauth's ``XSessionTokenAuthentication`` for the identity owner, with our answers.
 
-    def authenticate(self, request: Request) -> tuple[Any, str] | None:
-        from accounts import services
+    allauth looks the token up through ``HEADLESS_TOKEN_STRATEGY``
+    (``accounts.allauth_bridge.SessionTokenStrategy``: idle and absolute timeouts, cookie
+    sessions refused) and finds its user with Django's ``get_user`` (a password change voids
+    it). On top of that: the token may also come as ``Authorization: Bearer`` (a service token
+    there is left to ``ServiceTokenAuthentication``), a token that is not live is a 401
+    ``invalid_session`` problem rather than anonymous, and ``request.auth`` is the token.
+    """
 
+    def get_session_token(self, request: HttpRequest | Request) -> str | None:
+        """``X-Session-Token``, else a bearer token that is not an accepted service token."""
         token = token_from_request(request)
         if not token:
             return None
         if request.headers.get("X-Session-Token") is None and match_service_token(token):
             return None  # a service token in Authorization: left to ServiceTokenAuthentication
-        user = services.verify_session(token)
-        if user is None:
+        return token
+
+    def authenticate(self, request: Request) -> tuple[Any, str] | None:  # type: ignore[override]
+        token = self.get_session_token(request)
+        if not token:
+            return None
+        result = super().authenticate(request)
+        if not result:
+            raise InvalidSessionError()
+        user = result[0]
+        if user is None or not user.is_authenticated or not user.is_active:
             raise InvalidSessionError()
         return user, token
 

@@ -1,7 +1,8 @@
 """The account functions every service and view calls (no HTTP here).
 
-Built on allauth's adapter and flows (``accounts.allauth_bridge``): its rate limits, password
-validators, timing-attack mitigation and emails apply to Python callers exactly as to HTTP ones.
+Built on allauth's adapter, forms and public helpers (``accounts.allauth_bridge``): its rate
+limits, password validators, timing-attack mitigation and emails apply to Python callers exactly
+as to HTTP ones.
 Functions that take ``request`` use it only for the client's address and headers (rate limits per
 IP, emails, signals); without it the caller counts as one local client.
 
@@ -309,11 +310,14 @@ def request_password_reset(email: str, *, request: HttpRequest | None = None) ->
         bridge.consume_rate_limit(flow, "reset_password", key=email)
     except bridge.RateLimitedError as exc:
         raise TooManyAttemptsError(exc.retry_after) from exc
-    users = bridge.users_with_email(email)
-    for user in users:
+    try:
+        form = bridge.reset_request_form(email)
+    except DjangoValidationError as exc:
+        raise _field_error("email", exc) from exc
+    for user in form.users[:1]:
         user.password_reset_requested_at = timezone.now()
         user.save(update_fields=["password_reset_requested_at"])
-    return bridge.send_password_reset(flow, email, users)
+    return bridge.send_password_reset(flow, form)
 
 
 def reset_password(token: str, new_password: str, *, request: HttpRequest | None = None) -> bool:
@@ -333,7 +337,10 @@ def reset_password(token: str, new_password: str, *, request: HttpRequest | None
     _check_password(new_password, user, "new_password")
     with transaction.atomic():
         user.password_reset_requested_at = None
-        bridge.reset_password(flow, user, new_password)
+        try:
+            bridge.reset_password(flow, user, new_password)
+        except DjangoValidationError as exc:
+            raise _field_error("new_password", exc) from exc
         bridge.end_all_sessions(user)
     return True
 

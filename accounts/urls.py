@@ -3,11 +3,13 @@
 - ``/api/v1/auth/…``: signup, login, logout, session, password reset (request/confirm), change
 - ``/api/v1/users/me``, ``/api/v1/users/<id>``, ``/api/v1/users``
 - ``/internal/v1/introspect``, ``/internal/v1/revocations``: for other services (service token)
+- ``/_allauth/app/v1/…``: allauth's headless API, in our envelope (``accounts.headless``)
 """
 
 from django.urls import re_path
 
 from accounts import views
+from accounts.headless import headless_urlpatterns
 
 app_name = "accounts"
 
@@ -42,3 +44,5 @@ urlpatterns = [
     re_path(r"^internal/v1/introspect$", views.IntrospectView.as_view(), name="introspect"),
     re_path(r"^internal/v1/revocations$", views.RevocationFeedView.as_view(), name="revocations"),
 ]
+
+urlpatterns += headless_urlpatterns()

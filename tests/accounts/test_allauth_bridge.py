@@ -106,3 +106,24 @@ def test_password_validators_run_through_allauths_adapter(user):
     with pytest.raises(ValidationError) as info:
         bridge.validate_password("ann@example.com", user=user)
     assert "password_too_similar" in [e.code for e in info.value.error_list]
+
+
+def test_a_password_reset_lifts_the_login_lockout_of_the_account(user):
+    from accounts.exceptions import InvalidCredentialsError, TooManyAttemptsError
+
+    for _ in range(5):
+        with pytest.raises(InvalidCredentialsError):
+            services.login("ann@example.com", "wrong password")
+    with pytest.raises(TooManyAttemptsError):
+        services.login("ann@example.com", PASSWORD)
+    token = services.request_password_reset("ann@example.com")
+    services.reset_password(token, "a new Passw0rd of length")
+    assert services.login("ann@example.com", "a new Passw0rd of length").user == user
+
+
+def test_reset_password_runs_allauths_reset_key_form_validators(user):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        bridge.reset_password(bridge.flow_request(), user, "ann@example.com")
+    assert "password_too_similar" in [e.code for e in info.value.error_list]
