@@ -42,8 +42,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.cache import add_never_cache_headers
 
-from apipatterns.problems import ProblemJSONResponse, build_problem
+from apipatterns.problems import Problem, ProblemJSONResponse
 from shared_core.request_id import get_request_id
+from shared_core.retry_after import parse_retry_after
 
 #: Where the identity service mounts allauth's headless URLs.
 HEADLESS_PREFIX = "_allauth/"
@@ -108,10 +109,10 @@ def to_envelope(response: HttpResponse) -> HttpResponse:
             extra["meta"] = meta
         if status == 429 and items:
             code = "too_many_attempts"
-        converted = ProblemJSONResponse(build_problem(status, code, detail, items, **extra))
-    for header in ("Retry-After",):
-        if header in response:
-            converted[header] = response[header]
+        retry_after = parse_retry_after(response.get("Retry-After"))
+        converted = ProblemJSONResponse(
+            Problem(status, code, detail, items, retry_after=retry_after, extra=extra)
+        )
     add_never_cache_headers(converted)
     return converted
 

@@ -238,6 +238,8 @@ class Problem:
     errors: list[dict[str, Any]] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     retry_after: float | None = None
+    #: More members for the body (RFC 9457 extension members, e.g. allauth's ``flows``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def response_headers(self) -> dict[str, str]:
         """``headers`` plus ``Retry-After`` when the problem says when to retry."""
@@ -247,10 +249,10 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """The RFC 9457 body (:func:`build_problem`)."""
+        extra = self.extra
         if self.status == 429:
-            wait = retry_after_seconds(self.retry_after)
-            return build_problem(self.status, self.code, self.detail, self.errors, retry_after=wait)
-        return build_problem(self.status, self.code, self.detail, self.errors)
+            extra = {**extra, "retry_after": retry_after_seconds(self.retry_after)}
+        return build_problem(self.status, self.code, self.detail, self.errors, **extra)
 
 
 class ProblemJSONResponse(HttpResponse):
