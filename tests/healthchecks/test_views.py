@@ -361,7 +361,7 @@ def test_a_check_raising_an_unexpected_error_is_reported_without_its_message():
     response = call(HealthView.as_view(checks=[Broken]))
 
     assert response.status_code == 503
-    assert checks_of(response)["Broken()"]["error"] == "unknown error"
+    assert checks_of(response)["Broken()"]["error"] == "Unknown Error: unknown error"
     assert b"pw-s3cret" not in response.content
 
 
