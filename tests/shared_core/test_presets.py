@@ -20,6 +20,7 @@ def clean_env(monkeypatch):
         "DEBUG",
         "ALLOWED_HOSTS",
         "CONN_MAX_AGE",
+        "GUNICORN_THREADS",
         "SERVICE_AUTH_TOKEN",
         "ACCEPTED_SERVICE_TOKENS",
         "ENV_FILE",
@@ -164,11 +165,53 @@ def test_a_missing_secret_file_fails_loudly(clean_env, tmp_path):
         build()
 
 
-# --- DATABASE_URL ?pool= ----------------------------------------------------------------------
+# --- Database connections: CONN_MAX_AGE, DATABASE_URL ?pool= ---------------------------------
+def production_database(clean_env, url="postgres://u@db:5432/x", **env):
+    clean_env.setenv("SECRET_KEY", STRONG_KEY)
+    clean_env.setenv("ALLOWED_HOSTS", "api.example.com")
+    clean_env.setenv("DATABASE_URL", url)
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    return build()["DATABASES"]["default"]
+
+
+def test_production_keeps_connections_between_requests_with_health_checks(clean_env):
+    config = production_database(clean_env)
+    assert config["CONN_MAX_AGE"] == presets.PRODUCTION_CONN_MAX_AGE == 60
+    assert config["CONN_HEALTH_CHECKS"] is True
+    assert "OPTIONS" not in config
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", 0), ("300", 300), ("", 60)])
+def test_conn_max_age_chooses_how_long_production_keeps_a_connection(clean_env, value, expected):
+    # 0 is the old behaviour (a new connection per request); blank is the default.
+    config = production_database(clean_env, CONN_MAX_AGE=value)
+    assert config["CONN_MAX_AGE"] == expected
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_development_opens_a_connection_per_request_unless_told(clean_env):
+    clean_env.setenv("DJANGO_ENV", "development")
+    assert build()["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
+    clean_env.setenv("CONN_MAX_AGE", "30")
+    assert build()["DATABASES"]["default"]["CONN_MAX_AGE"] == 30
+
+
+def test_pool_true_in_production_is_djangos_pool_sized_to_the_workers_threads(clean_env):
+    config = production_database(
+        clean_env, "postgres://u@db:5432/x?pool=true", GUNICORN_THREADS="8"
+    )
+    assert config["OPTIONS"] == {"pool": {"min_size": 1, "max_size": 8}}
+    # Django refuses a pool with CONN_MAX_AGE; the pool checks connections itself
+    # (CONN_HEALTH_CHECKS=True is what makes Django give it psycopg's check).
+    assert config["CONN_MAX_AGE"] == 0
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
 def test_pool_true_in_the_url_turns_on_djangos_pool(clean_env):
     clean_env.setenv("DATABASE_URL", "postgres://u@db:5432/x?pool=true&sslmode=require")
     config = presets.database("sqlite:///unused.sqlite3")
-    assert config["OPTIONS"] == {"pool": True, "sslmode": "require"}
+    assert config["OPTIONS"] == {"pool": {"min_size": 1, "max_size": 4}, "sslmode": "require"}
     assert config["CONN_MAX_AGE"] == 0
 
 
