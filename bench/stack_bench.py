@@ -408,8 +408,11 @@ def measure_mode(
     base_url: str | None,
     args: argparse.Namespace,
     work: Path,
-) -> dict[str, tuple[Call, Result, float]]:
-    """Restart the services in ``mode`` and load each row; ``{row: (call, result, cpu)}``."""
+) -> dict[str, tuple[Call, Result, dict[str, float]]]:
+    """Restart the services in ``mode`` and load each row.
+
+    ``{row: (call, result, {service: CPU seconds per request})}``.
+    """
     stack.stop()
     for name, value in mode_env(mode, base_url).items():
         if value is None:
@@ -426,25 +429,27 @@ def measure_mode(
     )["data"]["id"]
     requests = calls(stack, token, user_id, ticket)
     generate = LOAD_GENERATORS[args.load]
-    pids = list(stack.running().values())
     results = {}
     for row in args.rows:
         call = requests[row]
         generate(call, min(1.0, args.duration / 2), args.connections, work)  # warm-up
-        tree = [each for pid in pids for each in process_tree(pid)]
-        cpu_before = cpu_seconds(tree)
+        trees = {name: process_tree(pid) for name, pid in stack.running().items()}
+        before = {name: cpu_seconds(tree) for name, tree in trees.items()}
         result = generate(call, args.duration, args.connections, work)
-        cpu = cpu_seconds(tree) - cpu_before
-        results[row] = (call, result, cpu / result.requests if result.requests else 0.0)
+        per_request = {
+            name: (cpu_seconds(tree) - before[name]) / max(1, result.requests)
+            for name, tree in trees.items()
+        }
+        results[row] = (call, result, per_request)
     return results
 
 
-def print_mode(mode: str, results: Mapping[str, tuple[Call, Result, float]]) -> int:
+def print_mode(mode: str, results: Mapping[str, tuple[Call, Result, dict[str, float]]]) -> int:
     """Print one mode's rows; return its error count."""
     print(f"\ndb={mode} ({describe(mode)})")
     print(
         f"  {'row':<32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
-        f"{'ratio':>6} {'errors':>6}"
+        f"{'ratio':>6} {'errors':>6}   CPU ms/req by service (user/ticket/file)"
     )
     bare = results.get("bare")
     floor = bare[1].rps if bare else 0.0
@@ -452,9 +457,10 @@ def print_mode(mode: str, results: Mapping[str, tuple[Call, Result, float]]) -> 
     for call, result, cpu in results.values():
         ratio = result.rps / floor if floor else float("nan")
         errors += result.errors
+        split = "/".join(f"{cpu.get(spec.name, 0.0) * 1000:.2f}" for spec in SERVICES)
         print(
             f"  {call.label:<32} {result.rps:>8.1f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f} "
-            f"{cpu * 1000:>10.3f} {ratio:>6.3f} {result.errors:>6}"
+            f"{sum(cpu.values()) * 1000:>10.3f} {ratio:>6.3f} {result.errors:>6}   {split}"
         )
         if result.error_detail:
             print(f"    errors: {result.error_detail}")

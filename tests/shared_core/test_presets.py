@@ -1,11 +1,20 @@
 """shared_core.presets: DJANGO_ENV, production refusals, secrets from files, the pool option."""
 
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from services.runner import USER, Stack, free_ports
 from shared_core import presets
+from tests.stack_support import recreate_postgres_database
 
 STRONG_KEY = "s" * 30 + "-a-real-production-secret-key-0123456789"
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,3 +253,100 @@ def test_only_a_services_own_sqlite_file_gets_its_directory_and_server_tuning(cl
     served = presets.database(f"sqlite:///{tmp_path / 'served' / 'db.sqlite3'}", server=True)
     assert served["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert (tmp_path / "served").is_dir()
+
+
+# --- the production default against a real PostgreSQL, under gunicorn ---------------------------
+@pytest.fixture(scope="module")
+def user_service_on_postgres(tmp_path_factory):
+    """The user service (gunicorn, one thread) on production settings and its own database."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    url = urlunsplit(parts._replace(path=f"{parts.path}_connreuse", query=""))
+    recreate_postgres_database(url)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+    env.update(
+        DJANGO_ENV="production",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="False",
+        USER_SERVICE_DATABASE_URL=url,
+        ACCEPTED_SERVICE_TOKENS="ticket-service=tk-connreuse",
+        LOG_LEVEL="WARNING",
+    )
+    data = tmp_path_factory.mktemp("connreuse")
+    stack = Stack(
+        services=(USER,),
+        ports={USER.name: free_ports(1)[0]},
+        data_dir=data,
+        env=env,
+        output=open(os.devnull, "w"),  # noqa: SIM115 - lives as long as the stack
+        threads=1,
+    )
+    stack.claim()
+    try:
+        stack.prepare(seed=False)
+        yield stack, url
+    finally:
+        stack.stop()
+        stack.release()
+
+
+def backend_pids(url: str) -> set[int]:
+    """The PostgreSQL backends connected to ``url``'s database (not this test's own)."""
+    parts = urlsplit(url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [parts.path.lstrip("/")]
+        ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+def pids_after_a_request(stack, url: str, *, settle: bool) -> set[int]:
+    """Make one request that queries the database; the backends connected after it."""
+    request = urllib.request.Request(
+        f"{stack.url(USER.name)}/api/v1/users/{uuid.uuid4()}",
+        headers={"Authorization": "Bearer tk-connreuse"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as answer:  # an unknown user: looked up, 404
+        urllib.request.urlopen(request, timeout=30)
+    assert answer.value.code == 404
+    # The connection is closed (or kept) when the response is closed, just after it is sent.
+    deadline = time.monotonic() + 5
+    pids = backend_pids(url)
+    while settle and pids and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pids = backend_pids(url)
+    return pids
+
+
+@pytest.mark.postgres_only
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("mode", "env"),
+    [
+        ("CONN_MAX_AGE default", {}),
+        ("pool", {"pool": "true"}),
+        ("CONN_MAX_AGE=0", {"CONN_MAX_AGE": "0"}),
+    ],
+)
+def test_production_settings_reuse_one_postgresql_connection_across_requests(
+    user_service_on_postgres, mode, env
+):
+    stack, url = user_service_on_postgres
+    stack.stop()
+    stack.base_env.pop("CONN_MAX_AGE", None)
+    stack.base_env["USER_SERVICE_DATABASE_URL"] = url + ("?pool=true" if "pool" in env else "")
+    if "CONN_MAX_AGE" in env:
+        stack.base_env["CONN_MAX_AGE"] = env["CONN_MAX_AGE"]
+    stack.start()
+
+    reused = "CONN_MAX_AGE" not in env
+    first = pids_after_a_request(stack, url, settle=not reused)
+    second = pids_after_a_request(stack, url, settle=not reused)
+
+    if reused:
+        # One worker thread: one backend, the same one for both requests.
+        assert len(first) == 1, (mode, first)
+        assert second == first, (mode, first, second)
+    else:
+        # The old behaviour, for contrast: nothing stays connected between requests.
+        assert first == second == set(), (mode, first, second)
