@@ -13,7 +13,7 @@ fresh databases (``<DATABASE_URL name>_bench_<service>`` on PostgreSQL, SQLite f
 one), migrated and seeded. For each database connection mode (``--db``; the gunicorn processes
 are restarted between modes) it runs a load generator on the same machine (wrk when installed,
 else a threaded keep-alive client), ``--connections`` connections for ``--duration`` seconds per
-row, after a short warm-up:
+row, after a one-second warm-up of each:
 
 - ``bare``: ``GET /bench/bare`` on the ticket service's own worker: a bare DRF view (no auth,
   throttle, envelope or query; a bench-only URL from ``bench/load_stack_app``), the floor;
@@ -24,10 +24,13 @@ row, after a short warm-up:
 - ``upload``: ``POST /api/v1/files`` with 2 KB (the file service checks the ticket with the
   ticket service).
 
-Each row prints req/s, p50 and p99 (ms), the CPU time of the three services' gunicorn processes
-per request (``/proc``; the load generator and the database are not counted), ``ratio`` (req/s
-over the bare view's in the same mode) and the error count (non-2xx answers and socket
-errors; it must be 0). Connection modes: ``none`` (``CONN_MAX_AGE=0``: a new connection per
+The rows take turns in ``--rounds`` windows (a change in the machine's load then falls on every
+row alike). Each row prints req/s, p50 and p99 (ms; the median window's), the CPU time of the
+three services' gunicorn processes per request (``/proc``; the load generator and the database
+are not counted) with its split by service, ``ratio`` (req/s over the bare view's in the same
+mode), ``CPU x`` (the bare view's CPU per request over the row's: the same ratio, less sensitive
+to other processes on the machine) and the error count (non-2xx answers and socket errors; it
+must be 0). Connection modes: ``none`` (``CONN_MAX_AGE=0``: a new connection per
 request, the suite's production default before issue 17), ``max-age`` (``CONN_MAX_AGE=60``),
 ``pool`` (``DATABASE_URL=…?pool=true``), ``default`` (whatever the production presets choose).
 
@@ -429,19 +432,39 @@ def measure_mode(
     )["data"]["id"]
     requests = calls(stack, token, user_id, ticket)
     generate = LOAD_GENERATORS[args.load]
+    trees = {name: process_tree(pid) for name, pid in stack.running().items()}
+    for row in args.rows:  # warm-up: connections, caches, the first-request imports
+        generate(requests[row], 1.0, args.connections, work)
+    # Rows take turns in short windows, so that a change in the machine's load (other
+    # processes) falls on every row alike instead of on whichever row runs at that moment.
+    window = max(1.0, args.duration / args.rounds)
+    runs: dict[str, list[Result]] = {row: [] for row in args.rows}
+    cpu: dict[str, dict[str, float]] = {row: dict.fromkeys(trees, 0.0) for row in args.rows}
+    for _ in range(args.rounds):
+        for row in args.rows:
+            before = {name: cpu_seconds(tree) for name, tree in trees.items()}
+            runs[row].append(generate(requests[row], window, args.connections, work))
+            for name, tree in trees.items():
+                cpu[row][name] += cpu_seconds(tree) - before[name]
     results = {}
     for row in args.rows:
-        call = requests[row]
-        generate(call, min(1.0, args.duration / 2), args.connections, work)  # warm-up
-        trees = {name: process_tree(pid) for name, pid in stack.running().items()}
-        before = {name: cpu_seconds(tree) for name, tree in trees.items()}
-        result = generate(call, args.duration, args.connections, work)
-        per_request = {
-            name: (cpu_seconds(tree) - before[name]) / max(1, result.requests)
-            for name, tree in trees.items()
-        }
-        results[row] = (call, result, per_request)
+        total = combine(runs[row])
+        per_request = {name: used / max(1, total.requests) for name, used in cpu[row].items()}
+        results[row] = (requests[row], total, per_request)
     return results
+
+
+def combine(runs: list[Result]) -> Result:
+    """One row's windows as one result: totals, and the median window's p50 and p99."""
+    middle = len(runs) // 2
+    return Result(
+        requests=sum(r.requests for r in runs),
+        seconds=sum(r.seconds for r in runs),
+        p50_ms=sorted(r.p50_ms for r in runs)[middle],
+        p99_ms=sorted(r.p99_ms for r in runs)[middle],
+        errors=sum(r.errors for r in runs),
+        error_detail="; ".join(r.error_detail for r in runs if r.error_detail),
+    )
 
 
 def print_mode(mode: str, results: Mapping[str, tuple[Call, Result, dict[str, float]]]) -> int:
@@ -449,18 +472,21 @@ def print_mode(mode: str, results: Mapping[str, tuple[Call, Result, dict[str, fl
     print(f"\ndb={mode} ({describe(mode)})")
     print(
         f"  {'row':<32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
-        f"{'ratio':>6} {'errors':>6}   CPU ms/req by service (user/ticket/file)"
+        f"{'ratio':>6} {'CPU x':>6} {'errors':>6}   CPU ms/req by service (user/ticket/file)"
     )
     bare = results.get("bare")
     floor = bare[1].rps if bare else 0.0
+    floor_cpu = sum(bare[2].values()) if bare else 0.0
     errors = 0
     for call, result, cpu in results.values():
         ratio = result.rps / floor if floor else float("nan")
+        used = sum(cpu.values())
+        cpu_ratio = floor_cpu / used if used else float("nan")
         errors += result.errors
         split = "/".join(f"{cpu.get(spec.name, 0.0) * 1000:.2f}" for spec in SERVICES)
         print(
             f"  {call.label:<32} {result.rps:>8.1f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f} "
-            f"{sum(cpu.values()) * 1000:>10.3f} {ratio:>6.3f} {result.errors:>6}   {split}"
+            f"{used * 1000:>10.3f} {ratio:>6.3f} {cpu_ratio:>6.3f} {result.errors:>6}   {split}"
         )
         if result.error_detail:
             print(f"    errors: {result.error_detail}")
@@ -478,7 +504,10 @@ def describe(mode: str) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5, help="seconds per row (default 5)")
+    parser.add_argument("--duration", type=float, default=6, help="seconds per row (default 6)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="windows per row, rows taking turns (default 3)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per service")
     parser.add_argument(
@@ -496,7 +525,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.smoke:
-        args.duration, args.connections = 1.0, 4
+        args.duration, args.rounds, args.connections = 1.0, 1, 4
         args.db = args.db or ["default"]
     if args.db is None:
         postgres = urlsplit(os.environ.get("DATABASE_URL", "")).scheme.startswith("postgres")
