@@ -18,6 +18,8 @@ row, after a one-second warm-up of each:
 - ``bare``: ``GET /bench/bare`` on the ticket service's own worker: a bare DRF view (no auth,
   throttle, envelope or query; a bench-only URL from ``bench/load_stack_app``), the floor;
 - ``health``: ``GET /health`` on the ticket service (the liveness probe);
+- ``ready`` (only with ``--rows … ready``): ``GET /ready`` on the ticket service (database,
+  migrations, two caches, the user service's ``/health``);
 - ``list``: ``GET /api/v1/tickets`` as the demo agent (session token, cached introspection);
 - ``create``: ``POST /api/v1/tickets`` assigned to the agent (the ticket service checks the
   assignee with the user service);
@@ -77,6 +79,8 @@ DB_MODES: dict[str, dict[str, str | None]] = {
     "default": {"CONN_MAX_AGE": None},
 }
 ROWS = ("bare", "health", "list", "create", "upload")
+#: Rows run only when ``--rows`` names them.
+EXTRA_ROWS = ("ready",)
 UPLOAD_BYTES = 2048
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -158,7 +162,7 @@ def multipart(fields: Mapping[str, str], name: str, filename: str, content: byte
 
 
 def calls(stack: Stack, token: str, user_id: str, ticket_id: str) -> dict[str, Call]:
-    """The five rows' requests (see the module docstring)."""
+    """Every row's request (see the module docstring)."""
     ticket, files = stack.url(TICKET.name), stack.url(FILE.name)
     auth = {"X-Session-Token": token}
     content_type, upload = multipart(
@@ -170,6 +174,7 @@ def calls(stack: Stack, token: str, user_id: str, ticket_id: str) -> dict[str, C
     return {
         "bare": Call("bare DRF view (ticket worker)", f"{ticket}/bench/bare"),
         "health": Call("GET /health (ticket)", f"{ticket}/health"),
+        "ready": Call("GET /ready (ticket: 6 checks)", f"{ticket}/ready"),
         "list": Call("ticket list (authenticated)", f"{ticket}/api/v1/tickets", headers=auth),
         "create": Call(
             "ticket create (+user hop)",
@@ -513,7 +518,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--db", nargs="+", choices=list(DB_MODES), default=None, help="connection modes"
     )
-    parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument("--rows", nargs="+", choices=ROWS + EXTRA_ROWS, default=list(ROWS))
     parser.add_argument(
         "--load",
         choices=list(LOAD_GENERATORS),
