@@ -40,69 +40,22 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from services.runner import FILE, SERVICES, TICKET, USER, ServiceSpec, Stack, free_ports
+from bench.stack_bench import BenchStack, login, machine
+from services.runner import FILE, SERVICES, TICKET, USER, Stack, free_ports
 from services.user_service.roles import DEFAULT_DEMO_PASSWORD
 
 LOCUSTFILE = Path(__file__).resolve().parent / "load_stack_app" / "locustfile.py"
-BENCH_SETTINGS = {
-    USER.name: "bench.load_stack_app.user_settings",
-    TICKET.name: "bench.load_stack_app.ticket_settings",
-}
-
-
-class BenchStack(Stack):
-    """The runner's stack with the bench-only settings modules (see the module docstring)."""
-
-    def service_env(self, spec: ServiceSpec) -> dict[str, str]:
-        env = super().service_env(spec)
-        if spec.name in BENCH_SETTINGS:
-            env["DJANGO_SETTINGS_MODULE"] = BENCH_SETTINGS[spec.name]
-        return env
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}, load average at start {load:.2f}"
-    )
-
-
-def post_json(url: str, payload: dict[str, Any], token: str | None = None) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["X-Session-Token"] = token
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers=headers, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
 
 
 def agent_id(stack: Stack, password: str) -> str:
-    login = post_json(
-        f"{stack.url(USER.name)}/api/v1/auth/login",
-        {"email": "agent@example.com", "password": password},
-    )
-    return login["data"]["user"]["id"]
+    return login(stack, "agent@example.com", password)[1]
 
 
 def run_locust(users: int, seconds: int, mode: str, env: dict[str, str], out: Path) -> Path:

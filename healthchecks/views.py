@@ -7,12 +7,16 @@ What we add to the library's view:
 - **JSON by default** (no ``Accept``, ``*/*``, ``application/json`` or an unparsable header), naming
   each check with its status and time; browsers asking for ``text/html`` still get the library's
   page, and ``?format=text|json|…`` still works.
+- **Synchronous**, where the library's view is async: under WSGI (gunicorn) an async view costs
+  an event loop in a new thread per request. ``/health`` runs no check and answers at once;
+  ``/ready``'s checks (all synchronous: they do I/O) run at the same time in threads, without an
+  event loop. Only a coroutine check, or a format other than JSON, goes through the library's
+  async code.
 - **Bounded answers**: every check gets a timeout (``HEALTHCHECK_TIMEOUT`` unless its options give
-  one; the library waits one second more for the check to report its own timeout), and
-  synchronous checks run in a per-request thread pool that is *abandoned*, not joined, when the
-  answer is ready. Joining it (as the event loop's default executor is at ``asyncio.run``'s end,
-  which is how Django runs this async view under WSGI) would hold the answer for as long as a
-  hanging dependency hangs.
+  one; as the library does, the answer waits one second more for the check to report its own
+  timeout), and synchronous checks run in a per-request thread pool that is *abandoned*, not
+  joined, when the answer is ready: joining it would hold the answer for as long as a hanging
+  dependency hangs.
 - Error messages pass through the suite's redaction, and URL user info is stripped, so an answer
   never carries credentials.
 """
@@ -20,17 +24,27 @@ What we add to the library's view:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import datetime
+import inspect
+import logging
+import timeit
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
+from asgiref.sync import async_to_sync
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.decorators import method_decorator
 from django.utils.module_loading import import_string
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from health_check.base import HealthCheck
+from health_check.base import HealthCheck, HealthCheckResult
+from health_check.exceptions import HealthCheckException, ServiceUnavailable
 from health_check.views import HealthCheckView, MediaType
 
 from healthchecks.checks import readiness_checks, safe_message
@@ -47,6 +61,9 @@ LIBRARY_FORMATS = frozenset({"json", "text", "atom", "rss", "openmetrics"})
 # Worker threads are started lazily, one per check running at the same time: this is a ceiling,
 # high enough that no check waits in the queue while its timeout runs.
 MAX_CHECK_THREADS = 32
+
+# The library's logger: a failing check is logged under the same name whichever path ran it.
+logger = logging.getLogger("health_check")
 
 
 class _ContextThreadPoolExecutor(ThreadPoolExecutor):
@@ -75,6 +92,34 @@ def abandoning_executor() -> Iterator[Executor]:
         yield executor
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _timed_run(check: HealthCheck) -> float:
+    """Run a synchronous check; return the seconds it took."""
+    started = timeit.default_timer()
+    check.run()
+    return timeit.default_timer() - started
+
+
+def _result(check: HealthCheck, future: Future[float], started: float) -> HealthCheckResult:
+    """Wait for one check (its timeout plus one second from ``started``, as the library does)
+    and turn the outcome into the library's result, with the library's messages."""
+    budget = check.timeout.total_seconds() + 1
+    error: HealthCheckException | None = None
+    try:
+        time_taken = future.result(timeout=max(0.0, started + budget - timeit.default_timer()))
+    except HealthCheckException as e:
+        error = e
+        logger.warning("Health check %r failed", check, exc_info=True)
+    except concurrent.futures.TimeoutError:
+        error = ServiceUnavailable(f"Timed out after {check.timeout.total_seconds():g} seconds")
+        logger.warning("Health check %r failed", check, exc_info=True)
+    except Exception:
+        logger.exception("Unexpected exception during health check")
+        error = HealthCheckException("unknown error")
+    if error is not None:
+        time_taken = timeit.default_timer() - started
+    return HealthCheckResult(check=check, error=error, time_taken=time_taken)
 
 
 def _prefers_default_json(accept: str) -> bool:
@@ -143,21 +188,56 @@ class HealthView(HealthCheckView):
     def get_executor(self) -> contextlib.AbstractContextManager[Executor | None]:
         return abandoning_executor()
 
-    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        explicit_format = request.GET.get("format") in LIBRARY_FORMATS
-        if explicit_format or not _prefers_default_json(request.headers.get("accept", "")):
+    @method_decorator(transaction.non_atomic_requests)
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The library's ``dispatch`` (``Vary: Accept``, never cached), but synchronous.
+
+        Under WSGI an async view costs an event loop in a new thread per request (about 2 ms
+        of CPU): a probe hit every few seconds by every replica's orchestrator should not.
+        """
+        response = View.dispatch(self, request, *args, **kwargs)
+        patch_vary_headers(response, ["Accept"])
+        add_never_cache_headers(response)
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        explicit_format = bool(query) and request.GET.get("format") in LIBRARY_FORMATS
+        if explicit_format or not _prefers_default_json(request.META.get("HTTP_ACCEPT", "")):
             # An explicit choice (text/html for a browser, text/plain, feeds, OpenMetrics):
-            # the library negotiates; only its "a check failed" status changes.
-            response = await super().get(request, *args, **kwargs)
+            # the library's own (async) view negotiates; only its "a check failed" status
+            # changes. Rare, so its event loop is affordable here.
+            response = async_to_sync(HealthCheckView.get)(self, request, *args, **kwargs)
             if response.status_code == 500:
                 response.status_code = 503
             return response
-        # The library's own run, rendered as JSON (it would answer HTML to */*).
-        with self.get_executor() as executor:
-            self.results = await asyncio.gather(
-                *(check.get_result(executor) for check in self.get_checks())
-            )
+        self.results = self.run_checks()
         return self.render_to_response_json(200)
+
+    def run_checks(self) -> list[HealthCheckResult]:
+        """Run every check and report each one as the library's ``HealthCheck.get_result`` does.
+
+        No check (``/health``): nothing runs. Synchronous checks (all of the suite's: they do
+        I/O) run at the same time in the abandoning executor, without an event loop; any
+        coroutine check sends the whole run through the library's own ``get_result``.
+        """
+        checks = list(self.get_checks())
+        if not checks:
+            return []
+        if any(inspect.iscoroutinefunction(check.run) for check in checks):
+            return async_to_sync(self._gather)(checks)
+        with self.get_executor() as executor:
+            assert executor is not None
+            started = timeit.default_timer()
+            futures = [executor.submit(_timed_run, check) for check in checks]
+            return [
+                _result(check, future, started)
+                for check, future in zip(checks, futures, strict=True)
+            ]
+
+    async def _gather(self, checks: list[HealthCheck]) -> list[HealthCheckResult]:
+        with self.get_executor() as executor:
+            return list(await asyncio.gather(*(check.get_result(executor) for check in checks)))
 
     def _sanitize_errors(self) -> None:
         """Strip credentials from every error message before any renderer shows it."""

@@ -43,6 +43,7 @@ __all__ = [
     "DEVELOPMENT_SECRET_KEY",
     "ENVIRONMENTS",
     "PRODUCTION",
+    "PRODUCTION_CONN_MAX_AGE",
     "cache_url",
     "common",
     "consumer_installed_apps",
@@ -52,6 +53,7 @@ __all__ = [
     "env",
     "environment",
     "for_environment",
+    "persistent_connections",
     "production",
     "read_env_file",
     "service",
@@ -112,20 +114,32 @@ def environment() -> str:
 
 
 # --- Data -------------------------------------------------------------------------------------
+#: Seconds a database connection is kept between requests under :func:`production` when neither
+#: ``CONN_MAX_AGE`` nor ``?pool=true`` says otherwise (``CONN_HEALTH_CHECKS`` is always on).
+PRODUCTION_CONN_MAX_AGE = 60
+# Threads per gunicorn worker when GUNICORN_THREADS is unset (deploy/gunicorn.conf.py).
+_DEFAULT_THREADS = 4
+
+
 def database(
     default_url: str, *, url_variable: str = "DATABASE_URL", server: bool = False
 ) -> dict[str, Any]:
     """One ``DATABASES`` entry from ``DATABASE_URL`` (or ``default_url`` when unset or blank).
 
+    - ``CONN_MAX_AGE`` (seconds; blank or unset: 0 here, :data:`PRODUCTION_CONN_MAX_AGE` once
+      :func:`production` refines the settings) keeps each thread's connection between
+      requests; ``CONN_HEALTH_CHECKS`` is on, so a connection the server dropped is replaced.
     - ``?pool=true`` (PostgreSQL, needs ``psycopg[pool]``: the ``postgres`` extra) turns on
-      Django's connection pool; pool connections are reused, so ``CONN_MAX_AGE`` must stay 0.
+      Django's connection pool instead, one per worker process, sized to its threads
+      (``GUNICORN_THREADS``, default 4); pool connections are reused, so ``CONN_MAX_AGE`` must
+      stay 0, and the pool checks each connection it hands out.
     - ``server=True`` (a service's own database): a SQLite file's directory is created, and
       SQLite gets WAL mode, ``BEGIN IMMEDIATE`` and a busy timeout, because a threaded server
       writing to one file otherwise fails with "database is locked" under concurrent requests.
     """
     url = env.str(url_variable, default="") or default_url
     config: dict[str, Any] = env.db_url_config(url)
-    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE") if _conn_max_age_set() else 0
     config["CONN_HEALTH_CHECKS"] = True
     options: dict[str, Any] = config.setdefault("OPTIONS", {})
     if "pool" in options:
@@ -137,7 +151,9 @@ def database(
                     f"{config['CONN_MAX_AGE']}: Django's pool reuses connections itself and "
                     "needs CONN_MAX_AGE=0 (remove CONN_MAX_AGE, or drop ?pool=true)."
                 )
-            options["pool"] = pool
+            threads = env.int("GUNICORN_THREADS", default=_DEFAULT_THREADS)
+            # Every thread of the worker can hold a connection at once, none waits for one.
+            options["pool"] = {"min_size": 1, "max_size": max(1, threads)}
     if server and config["ENGINE"] == _SQLITE_ENGINE and config["NAME"] != ":memory:":
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         for key, value in {
@@ -148,6 +164,23 @@ def database(
             options.setdefault(key, value)
     if not options:
         del config["OPTIONS"]
+    return config
+
+
+def _conn_max_age_set() -> bool:
+    return bool(env.str("CONN_MAX_AGE", default="").strip())
+
+
+def persistent_connections(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``DATABASES`` entry whose connections outlive the request (production's default).
+
+    ``CONN_MAX_AGE`` becomes :data:`PRODUCTION_CONN_MAX_AGE` unless the environment sets it or
+    the entry uses Django's pool: opening a PostgreSQL connection per request costs more CPU
+    than most requests themselves.
+    """
+    config = dict(config)
+    if "pool" not in config.get("OPTIONS", {}) and not _conn_max_age_set():
+        config["CONN_MAX_AGE"] = PRODUCTION_CONN_MAX_AGE
     return config
 
 
@@ -558,7 +591,8 @@ def production(settings: Mapping[str, Any]) -> dict[str, Any]:
 
     Refused: a missing, development or short ``SECRET_KEY``; ``DEBUG=True``; no
     ``ALLOWED_HOSTS``. On: HTTPS redirect (health probes exempt), HSTS, secure cookies, hashed
-    static files, JSON logs. ``manage.py check --deploy --fail-level WARNING`` is clean.
+    static files, JSON logs, database connections kept between requests
+    (:func:`persistent_connections`). ``manage.py check --deploy --fail-level WARNING`` is clean.
     """
     s = dict(settings)
     secret_key = env.str("SECRET_KEY", default="").strip()
@@ -574,6 +608,10 @@ def production(settings: Mapping[str, Any]) -> dict[str, Any]:
             "development key (or run with DJANGO_ENV=development)."
         )
     s["SECRET_KEY"] = secret_key
+    # Connections kept between requests (CONN_MAX_AGE=60, or ?pool=true), health-checked.
+    s["DATABASES"] = {
+        alias: persistent_connections(config) for alias, config in s["DATABASES"].items()
+    }
     if env.bool("DEBUG", default=False):
         raise ImproperlyConfigured(
             "DEBUG=True under DJANGO_ENV=production: remove DEBUG (or set DEBUG=False); "

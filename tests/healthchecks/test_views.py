@@ -13,14 +13,14 @@ import threading
 import time
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.db import connections
 from django.test import Client, RequestFactory
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 
 from healthchecks.checks import Database
-from healthchecks.views import HealthView, LivenessView, ReadinessView
+from healthchecks.views import HealthView, LivenessView, ReadinessView, SettingsChecks
 from tests.settings_support import unset
 
 PENDING = {"healthchecks": "tests.healthchecks.pending_migrations"}
@@ -261,8 +261,11 @@ class LeakyFailure(HealthCheck):
 
 
 def call(view, path: str = "/ready", **headers: str):
-    """Run an async view the way Django's WSGI handler does (async_to_sync, fresh loop)."""
-    return async_to_sync(view)(RequestFactory().get(path, **headers))
+    """Run a view the way Django's WSGI handler does (an async one through async_to_sync)."""
+    request = RequestFactory().get(path, **headers)
+    if iscoroutinefunction(view):
+        return async_to_sync(view)(request)
+    return view(request)
 
 
 def test_a_hanging_synchronous_check_is_abandoned_at_its_timeout():
@@ -292,6 +295,74 @@ def test_a_check_with_its_own_timeout_keeps_it():
         release.set()
 
     assert checks_of(response)["Hanging()"]["error"] == "Unavailable: Timed out after 0.1 seconds"
+
+
+def test_probes_are_synchronous_views_so_wsgi_runs_them_without_an_event_loop():
+    assert not iscoroutinefunction(LivenessView.as_view())
+    assert not iscoroutinefunction(ReadinessView.as_view(checks=SettingsChecks()))
+
+
+@dataclasses.dataclass
+class Meeting(HealthCheck):
+    """Two of these pass only if they run at the same time: each waits for the other."""
+
+    me: threading.Event = dataclasses.field(repr=False, default_factory=threading.Event)
+    other: threading.Event = dataclasses.field(repr=False, default_factory=threading.Event)
+    name: str = ""
+
+    def run(self) -> None:
+        self.me.set()
+        if not self.other.wait(1):
+            raise ServiceUnavailable("ran alone")
+
+
+def test_synchronous_checks_run_at_the_same_time():
+    first, second = threading.Event(), threading.Event()
+    view = HealthView.as_view(
+        checks=[
+            (Meeting, {"me": first, "other": second, "name": "a"}),
+            (Meeting, {"me": second, "other": first, "name": "b"}),
+        ],
+        timeout=10,
+    )
+
+    response = call(view)
+
+    assert response.status_code == 200, response.content
+    assert {entry["status"] for entry in checks_of(response).values()} == {"ok"}
+
+
+@dataclasses.dataclass
+class AsyncFailure(HealthCheck):
+    """A coroutine check, as the library's own ``Cache`` and ``DNS`` are."""
+
+    async def run(self) -> None:
+        raise ServiceUnavailable("async check failed")
+
+
+def test_a_coroutine_check_still_runs_through_the_library():
+    response = call(HealthView.as_view(checks=[AsyncFailure, Meeting], timeout=10))
+
+    assert response.status_code == 503
+    checks = checks_of(response)
+    assert checks["AsyncFailure()"]["error"] == "Unavailable: async check failed"
+    assert checks["Meeting(name='')"]["error"] == "Unavailable: ran alone"
+
+
+@dataclasses.dataclass
+class Broken(HealthCheck):
+    """A check with a bug: an exception the library does not expect, quoting a secret."""
+
+    def run(self) -> None:
+        raise RuntimeError("pw-s3cret")
+
+
+def test_a_check_raising_an_unexpected_error_is_reported_without_its_message():
+    response = call(HealthView.as_view(checks=[Broken]))
+
+    assert response.status_code == 503
+    assert checks_of(response)["Broken()"]["error"] == "Unknown Error: unknown error"
+    assert b"pw-s3cret" not in response.content
 
 
 @pytest.mark.parametrize(

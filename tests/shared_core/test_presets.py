@@ -1,11 +1,20 @@
 """shared_core.presets: DJANGO_ENV, production refusals, secrets from files, the pool option."""
 
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from services.runner import USER, Stack, free_ports
 from shared_core import presets
+from tests.stack_support import recreate_postgres_database
 
 STRONG_KEY = "s" * 30 + "-a-real-production-secret-key-0123456789"
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +29,7 @@ def clean_env(monkeypatch):
         "DEBUG",
         "ALLOWED_HOSTS",
         "CONN_MAX_AGE",
+        "GUNICORN_THREADS",
         "SERVICE_AUTH_TOKEN",
         "ACCEPTED_SERVICE_TOKENS",
         "ENV_FILE",
@@ -164,11 +174,53 @@ def test_a_missing_secret_file_fails_loudly(clean_env, tmp_path):
         build()
 
 
-# --- DATABASE_URL ?pool= ----------------------------------------------------------------------
+# --- Database connections: CONN_MAX_AGE, DATABASE_URL ?pool= ---------------------------------
+def production_database(clean_env, url="postgres://u@db:5432/x", **env):
+    clean_env.setenv("SECRET_KEY", STRONG_KEY)
+    clean_env.setenv("ALLOWED_HOSTS", "api.example.com")
+    clean_env.setenv("DATABASE_URL", url)
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    return build()["DATABASES"]["default"]
+
+
+def test_production_keeps_connections_between_requests_with_health_checks(clean_env):
+    config = production_database(clean_env)
+    assert config["CONN_MAX_AGE"] == presets.PRODUCTION_CONN_MAX_AGE == 60
+    assert config["CONN_HEALTH_CHECKS"] is True
+    assert "OPTIONS" not in config
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", 0), ("300", 300), ("", 60)])
+def test_conn_max_age_chooses_how_long_production_keeps_a_connection(clean_env, value, expected):
+    # 0 is the old behaviour (a new connection per request); blank is the default.
+    config = production_database(clean_env, CONN_MAX_AGE=value)
+    assert config["CONN_MAX_AGE"] == expected
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_development_opens_a_connection_per_request_unless_told(clean_env):
+    clean_env.setenv("DJANGO_ENV", "development")
+    assert build()["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
+    clean_env.setenv("CONN_MAX_AGE", "30")
+    assert build()["DATABASES"]["default"]["CONN_MAX_AGE"] == 30
+
+
+def test_pool_true_in_production_is_djangos_pool_sized_to_the_workers_threads(clean_env):
+    config = production_database(
+        clean_env, "postgres://u@db:5432/x?pool=true", GUNICORN_THREADS="8"
+    )
+    assert config["OPTIONS"] == {"pool": {"min_size": 1, "max_size": 8}}
+    # Django refuses a pool with CONN_MAX_AGE; the pool checks connections itself
+    # (CONN_HEALTH_CHECKS=True is what makes Django give it psycopg's check).
+    assert config["CONN_MAX_AGE"] == 0
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
 def test_pool_true_in_the_url_turns_on_djangos_pool(clean_env):
     clean_env.setenv("DATABASE_URL", "postgres://u@db:5432/x?pool=true&sslmode=require")
     config = presets.database("sqlite:///unused.sqlite3")
-    assert config["OPTIONS"] == {"pool": True, "sslmode": "require"}
+    assert config["OPTIONS"] == {"pool": {"min_size": 1, "max_size": 4}, "sslmode": "require"}
     assert config["CONN_MAX_AGE"] == 0
 
 
@@ -229,3 +281,98 @@ def test_redis_cache_urls_get_the_suites_backend_whatever_is_installed(
     assert presets.cache_url("rediss://cache:6380/0")["BACKEND"] == presets.FAIL_SAFE_BACKEND
     local = presets.cache_url("locmemcache://")
     assert local["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+# --- the production default against a real PostgreSQL, under gunicorn ---------------------------
+@pytest.fixture(scope="module")
+def user_service_on_postgres(tmp_path_factory):
+    """The user service (gunicorn, one thread) on production settings and its own database."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    url = urlunsplit(parts._replace(path=f"{parts.path}_connreuse", query=""))
+    recreate_postgres_database(url)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+    env.update(
+        DJANGO_ENV="production",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="False",
+        USER_SERVICE_DATABASE_URL=url,
+        ACCEPTED_SERVICE_TOKENS="ticket-service=tk-connreuse",
+        LOG_LEVEL="WARNING",
+    )
+    data = tmp_path_factory.mktemp("connreuse")
+    stack = Stack(
+        services=(USER,),
+        ports={USER.name: free_ports(1)[0]},
+        data_dir=data,
+        env=env,
+        output=open(os.devnull, "w"),  # noqa: SIM115 - lives as long as the stack
+        threads=1,
+    )
+    stack.claim()
+    try:
+        stack.prepare(seed=False)
+        yield stack, url
+    finally:
+        stack.stop()
+        stack.release()
+
+
+def backend_pids(url: str) -> set[int]:
+    """The PostgreSQL backends connected to ``url``'s database (not this test's own)."""
+    parts = urlsplit(url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [parts.path.lstrip("/")]
+        ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+def pids_after_a_request(stack, url: str, *, settle: bool) -> set[int]:
+    """Make one request that queries the database; the backends connected after it."""
+    request = urllib.request.Request(
+        f"{stack.url(USER.name)}/api/v1/users/{uuid.uuid4()}",
+        headers={"Authorization": "Bearer tk-connreuse"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as answer:  # an unknown user: looked up, 404
+        urllib.request.urlopen(request, timeout=30)
+    assert answer.value.code == 404
+    # The connection is closed (or kept) when the response is closed, just after it is sent.
+    deadline = time.monotonic() + 5
+    pids = backend_pids(url)
+    while settle and pids and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pids = backend_pids(url)
+    return pids
+
+
+@pytest.mark.postgres_only
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("mode", "env"),
+    [
+        ("CONN_MAX_AGE default", {}),
+        ("pool", {"pool": "true"}),
+        ("CONN_MAX_AGE=0", {"CONN_MAX_AGE": "0"}),
+    ],
+)
+def test_production_settings_reuse_one_postgresql_connection_across_requests(
+    user_service_on_postgres, mode, env
+):
+    stack, url = user_service_on_postgres
+    stack.stop()
+    stack.base_env.pop("CONN_MAX_AGE", None)
+    stack.base_env["USER_SERVICE_DATABASE_URL"] = url + ("?pool=true" if "pool" in env else "")
+    if "CONN_MAX_AGE" in env:
+        stack.base_env["CONN_MAX_AGE"] = env["CONN_MAX_AGE"]
+    stack.start()
+
+    reused = "CONN_MAX_AGE" not in env
+    first = pids_after_a_request(stack, url, settle=not reused)
+    second = pids_after_a_request(stack, url, settle=not reused)
+
+    if reused:
+        # One worker thread: one backend, the same one for both requests.
+        assert len(first) == 1, (mode, first)
+        assert second == first, (mode, first, second)
+    else:
+        # The old behaviour, for contrast: nothing stays connected between requests.
+        assert first == second == set(), (mode, first, second)
