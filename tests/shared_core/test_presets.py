@@ -281,6 +281,8 @@ def test_redis_cache_urls_get_the_suites_backend_whatever_is_installed(
     assert presets.cache_url("rediss://cache:6380/0")["BACKEND"] == presets.FAIL_SAFE_BACKEND
     local = presets.cache_url("locmemcache://")
     assert local["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
 # --- the production default against a real PostgreSQL, under gunicorn ---------------------------
 @pytest.fixture(scope="module")
 def user_service_on_postgres(tmp_path_factory):
