@@ -47,6 +47,7 @@ from accounts import revocation
 from accounts.conf import accounts_settings
 from accounts.exceptions import InvalidSessionError
 from accounts.sessions import is_well_formed_token
+from apipatterns.envelope import unwrap
 from shared_core.conf import shared_core_settings
 
 logger = logging.getLogger(__name__)
@@ -350,7 +351,7 @@ class RemoteSessionAuthentication(BaseAuthentication):
         except ServiceError as exc:
             logger.warning("identity service introspection failed: %s", type(exc).__name__)
             raise IdentityUnavailableError() from exc
-        data = answer.get("data", answer) if isinstance(answer, dict) else None
+        data = unwrap(answer)
         if not isinstance(data, dict) or not isinstance(data.get("active"), bool):
             logger.warning("identity service introspection answered an unexpected body")
             raise IdentityUnavailableError()

@@ -49,6 +49,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.conf import accounts_settings
+from apipatterns.envelope import unwrap
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +333,7 @@ class RevocationFeed:
         params = {} if self._server_now is None else {"since": repr(self._server_now)}
         try:
             body = identity_client().get_json(FEED_PATH, params=params)
-            data = body.get("data", body) if isinstance(body, dict) else None
+            data = unwrap(body)
             now = float(data["now"])
             revoked = [(int(e["id"]), str(e["token_hash"])) for e in data["revoked"]]
             reset = bool(data.get("reset"))
