@@ -43,7 +43,7 @@ from apipatterns.problems import (
     flatten_errors,
     status_title,
 )
-from shared_core import clients
+from shared_core import http as clients
 
 logger = logging.getLogger("apipatterns")
 # Unexpected errors go where Django logs its own 500s (mail_admins and friends keep working).
@@ -137,7 +137,7 @@ def problem_for_exception(
 
 
 def _upstream_problem(exc: clients.ServiceError, headers: dict[str, str]) -> dict[str, Any]:
-    """``shared_core.clients`` errors: 504 timeout, 503 unavailable, 502 anything else."""
+    """``shared_core.http`` errors: 504 timeout, 503 unavailable, 502 anything else."""
     logger.warning("Upstream call failed: %s %s (%s)", exc.method, exc.url, type(exc).__name__)
     if isinstance(exc, clients.ServiceTimeoutError):
         return build_problem(504, "upstream_timeout")
@@ -232,7 +232,7 @@ def handle_exceptions(view: F) -> F:
 
     DRF exceptions, ``Http404``/``ObjectDoesNotExist`` (404), ``PermissionDenied`` (403), Django
     ``ValidationError`` (400 with pointers), ``IntegrityError`` (409 ``conflict``),
-    ``shared_core.clients`` errors (502/503/504 ``upstream_*``), anything else 500
+    ``shared_core.http`` errors (502/503/504 ``upstream_*``), anything else 500
     ``internal_error`` (logged with the request ID; ``got_request_exception`` still sent).
     """
     if iscoroutinefunction(view):

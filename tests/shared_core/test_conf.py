@@ -8,8 +8,8 @@ from django.test import override_settings
 from accounts.conf import accounts_settings
 from apipatterns.conf import apipatterns_settings
 from healthchecks.conf import health_settings
-from shared_core.clients import HTTPClient
 from shared_core.conf import AppSettings, Setting, shared_core_settings
+from shared_core.http import HTTPClient
 from tests.settings_support import unset
 
 ALL = [shared_core_settings, apipatterns_settings, accounts_settings, health_settings]

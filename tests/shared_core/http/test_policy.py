@@ -1,4 +1,5 @@
-"""shared_core.circuit_breaker: states, the single probe, and no serialisation of calls."""
+"""shared_core.http.policy: the circuit breaker (states, the single probe, no serialisation of
+calls) and the retry policy's decisions."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import threading
 
 import pytest
 
-from shared_core.circuit_breaker import (
+from shared_core.http.policy import (
     CLOSED,
     HALF_OPEN,
     OPEN,
