@@ -104,12 +104,13 @@ def check_base_models(
 def check_service_urls(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Every service in ``SERVICE_URL_SETTINGS`` names a setting holding its base URL, so
     ``client_for(service)`` fails at start-up rather than on a request."""
-    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
     from shared_core.conf import shared_core_settings
+    from shared_core.http.registry import service_url
 
     mapping = shared_core_settings.SERVICE_URL_SETTINGS
-    if not isinstance(mapping, dict):
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
         return [
             checks.Error(
                 "SERVICE_URL_SETTINGS must be a dict of service name -> setting name.",
@@ -117,12 +118,17 @@ def check_service_urls(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
                 id="shared_core.E001",
             )
         ]
-    return [
-        checks.Error(
-            f"SERVICE_URL_SETTINGS names {setting!r} for {service!r}, and that setting is not set.",
-            hint=f"Add {setting} = 'http://<host>:<port>' (the base URL of {service}).",
-            id="shared_core.E001",
-        )
-        for service, setting in mapping.items()
-        if not isinstance(setting, str) or not getattr(settings, setting, None)
-    ]
+    messages: list[checks.CheckMessage] = []
+    for service, setting in mapping.items():
+        try:
+            service_url(service)
+        except ImproperlyConfigured:
+            messages.append(
+                checks.Error(
+                    f"SERVICE_URL_SETTINGS names {setting!r} for {service!r}, and that setting "
+                    "is not set.",
+                    hint=f"Add {setting} = 'http://<host>:<port>' (the base URL of {service}).",
+                    id="shared_core.E001",
+                )
+            )
+    return messages

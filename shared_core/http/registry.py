@@ -13,7 +13,7 @@ import threading
 from collections.abc import Hashable
 from typing import Any
 
-from django.conf import settings as django_settings
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from shared_core.conf import shared_core_settings
@@ -33,7 +33,8 @@ def service_url(service: str) -> str:
             f"No base URL for the service {service!r}: add "
             f"SERVICE_URL_SETTINGS = {{{service!r}: '<SETTING_NAME>', ...}} to the settings"
         )
-    url = getattr(django_settings, setting, None)
+    # The one read of a setting by a name the project chooses (no default is possible for it).
+    url = getattr(settings, setting, None)
     if not url:
         raise ImproperlyConfigured(
             f"{setting} (the base URL of {service!r}, per SERVICE_URL_SETTINGS) is not set"
