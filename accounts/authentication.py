@@ -25,7 +25,6 @@ Tokens are never logged: log lines name the service or a short hash at most.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hmac
 import logging
 import math
@@ -330,7 +329,7 @@ class RemoteSessionAuthentication(BaseAuthentication):
 
     def _call_identity_service(self, token: str, client_ip: str | None = None) -> dict[str, Any]:
         """POST the token to the identity service; any failure there is a 503, not a 401."""
-        from shared_core.clients import ServiceError, ServiceHTTPError
+        from shared_core.http import ServiceError, ServiceHTTPError
 
         payload = {"token": token}
         if client_ip:
@@ -365,17 +364,17 @@ def identity_client() -> Any:
     )
 
 
-@functools.lru_cache(maxsize=8)
 def _identity_client(base_url: str, auth_token: str) -> Any:
-    """One shared client (connection pool) per identity URL and token.
+    """The shared client (connection pool) of the identity service at ``base_url``.
 
     Authentication sits in front of every request, so it fails fast: one retry and a deadline of
     at most 5 s, after which the request is answered 503 rather than held up.
     """
-    from shared_core.clients import HTTPClient
+    from shared_core.http import client_for
 
-    return HTTPClient(
-        base_url,
+    return client_for(
+        "identity",
+        base_url=base_url,
         auth_token=auth_token,
         retries=1,
         deadline=min(float(shared_core_settings.HTTP_CLIENT_DEADLINE), 5.0),

@@ -327,7 +327,7 @@ class RevocationFeed:
 
     def _read(self) -> bool:
         from accounts.authentication import identity_client
-        from shared_core.clients import ServiceError
+        from shared_core.http import ServiceError
 
         started = time.monotonic()
         params = {} if self._server_now is None else {"since": repr(self._server_now)}

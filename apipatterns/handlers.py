@@ -44,7 +44,7 @@ from apipatterns.problems import (
     register,
     status_title,
 )
-from shared_core import clients
+from shared_core import http as clients
 from shared_core.retry_after import parse_retry_after
 
 logger = logging.getLogger("apipatterns")
@@ -266,7 +266,7 @@ def handle_exceptions(view: F) -> F:
 
     DRF exceptions, ``Http404``/``ObjectDoesNotExist`` (404), ``PermissionDenied`` (403), Django
     ``ValidationError`` (400 with pointers), ``IntegrityError`` (409 ``conflict``),
-    ``shared_core.clients`` errors (502/503/504 ``upstream_*``), anything else 500
+    ``shared_core.http`` errors (502/503/504 ``upstream_*``), anything else 500
     ``internal_error`` (logged with the request ID; ``got_request_exception`` still sent).
     """
     if iscoroutinefunction(view):

@@ -121,7 +121,7 @@ def main() -> None:
     import requests
     from requests.adapters import HTTPAdapter
 
-    from shared_core.clients import HTTPClient
+    from shared_core.http import HTTPClient
     from shared_core.logging_config import get_logging_config
 
     if args.log:

@@ -29,8 +29,14 @@ from health_check.base import HealthCheck
 from health_check.exceptions import ServiceReturnedUnexpectedResult, ServiceUnavailable
 
 from healthchecks.conf import health_settings
-from shared_core import clients
 from shared_core.conf import shared_core_settings
+from shared_core.http import (
+    HTTPClient,
+    ServiceConnectionError,
+    ServiceError,
+    ServiceHTTPError,
+    ServiceTimeoutError,
+)
 from shared_core.redaction import redact_text
 
 try:
@@ -175,7 +181,7 @@ class DownstreamService(HealthCheck):
             # the base is the origin and the health URL's path (and query) is the path called.
             parts = urlsplit(self.url)
             path = parts.path.lstrip("/") + (f"?{parts.query}" if parts.query else "")
-            client = clients.HTTPClient(
+            client = HTTPClient(
                 f"{parts.scheme}://{parts.netloc}/",
                 # Health endpoints are public: the service token is not sent where not needed.
                 auth_token="",
@@ -191,13 +197,13 @@ class DownstreamService(HealthCheck):
             raise ServiceUnavailable(f"{self.name} has an invalid health URL") from e
         try:
             client.get(path)
-        except clients.ServiceTimeoutError as e:
+        except ServiceTimeoutError as e:
             raise ServiceUnavailable(f"{self.name} did not answer within {seconds:g} s") from e
-        except clients.ServiceConnectionError as e:
+        except ServiceConnectionError as e:
             raise ServiceUnavailable(f"{self.name} could not be reached") from e
-        except clients.ServiceHTTPError as e:
+        except ServiceHTTPError as e:
             raise ServiceUnavailable(f"{self.name} answered HTTP {e.status}") from e
-        except clients.ServiceError as e:
+        except ServiceError as e:
             raise ServiceUnavailable(f"{self.name} failed ({type(e).__name__})") from e
         finally:
             client.close()

@@ -29,6 +29,10 @@ INSTALLED_APPS = [
     "services.user_service.roles",
 ]
 TICKET_SERVICE_URL = "http://127.0.0.1:8002"
+SERVICE_URL_SETTINGS = {
+    "user-service": "IDENTITY_SERVICE_URL",
+    "ticket-service": "TICKET_SERVICE_URL",
+}
 FILE_UPLOAD_MAX_SIZE = 1024 * 1024
 
 # accounts: Google and GitHub switched on with test credentials (no network: tests serve the

@@ -1,4 +1,4 @@
-"""System checks for :class:`shared_core.models.BaseModel` subclasses (registered in ``ready()``).
+"""System checks of ``shared_core``: BaseModel subclasses, and the base URLs ``client_for`` reads.
 
 - ``shared_core.W001``: a plain ``unique=True`` field, ``unique_together`` or a ``UniqueConstraint``
   without a condition also counts soft-deleted rows, so a deleted row blocks a new one with the
@@ -8,6 +8,8 @@
 - ``shared_core.W002``: the default manager is not a
   :class:`~shared_core.models.SoftDeleteManager`, so deleted rows leak through related managers,
   ``prefetch_related()``, model forms and the admin.
+- ``shared_core.E001``: ``SERVICE_URL_SETTINGS`` names, for a service, a setting that is not set
+  (``shared_core.http.client_for`` would fail on the first call instead of at start-up).
 
 Silence them project-wide with Django's ``SILENCED_SYSTEM_CHECKS`` when a plain unique column is
 really meant (for example a natural key that must never be reused).
@@ -97,3 +99,36 @@ def check_base_models(
     return [
         message for model in iter_soft_delete_models(candidates) for message in check_model(model)
     ]
+
+
+def check_service_urls(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Every service in ``SERVICE_URL_SETTINGS`` names a setting holding its base URL, so
+    ``client_for(service)`` fails at start-up rather than on a request."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from shared_core.conf import shared_core_settings
+    from shared_core.http.registry import service_url
+
+    mapping = shared_core_settings.SERVICE_URL_SETTINGS
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        return [
+            checks.Error(
+                "SERVICE_URL_SETTINGS must be a dict of service name -> setting name.",
+                hint="SERVICE_URL_SETTINGS = {'user-service': 'IDENTITY_SERVICE_URL'}",
+                id="shared_core.E001",
+            )
+        ]
+    messages: list[checks.CheckMessage] = []
+    for service, setting in mapping.items():
+        try:
+            service_url(service)
+        except ImproperlyConfigured:
+            messages.append(
+                checks.Error(
+                    f"SERVICE_URL_SETTINGS names {setting!r} for {service!r}, and that setting "
+                    "is not set.",
+                    hint=f"Add {setting} = 'http://<host>:<port>' (the base URL of {service}).",
+                    id="shared_core.E001",
+                )
+            )
+    return messages

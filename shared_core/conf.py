@@ -200,6 +200,13 @@ shared_core_settings = AppSettings(
             "Seconds the breaker stays open before it lets one trial call through.",
         ),
         Setting(
+            "SERVICE_URL_SETTINGS",
+            {},
+            "Which Django setting holds each downstream service's base URL, by service name (the "
+            "topology's `url_env`), e.g. `{'user-service': 'IDENTITY_SERVICE_URL'}`: "
+            "`client_for('user-service')` reads it.",
+        ),
+        Setting(
             "LOG_LEVEL",
             default_factory=_env_default("LOG_LEVEL", "INFO"),
             default_doc="`$LOG_LEVEL` or `'INFO'`",

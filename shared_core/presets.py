@@ -380,7 +380,7 @@ def common(
     s["LOG_FORMAT"] = env.str("LOG_FORMAT", default="text").lower()
     s["LOGGING"] = get_logging_config(service_name, s["LOG_LEVEL"], s["LOG_FORMAT"])
 
-    # --- Inter-service calls (shared_core.clients.HTTPClient) ----------------------------------
+    # --- Inter-service calls (shared_core.http.HTTPClient) -------------------------------------
     # The token this service sends when it calls another service (``Authorization: Bearer …``).
     s["SERVICE_AUTH_TOKEN"] = env.str("SERVICE_AUTH_TOKEN", default="").strip()
     s["HTTP_CLIENT_CONNECT_TIMEOUT"] = env.float("HTTP_CLIENT_CONNECT_TIMEOUT", default=3.05)

@@ -32,6 +32,11 @@ globals().update(
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "files")))
 # Base URL of the ticket service (checks that a ticket exists and the caller may see it).
 TICKET_SERVICE_URL = env.str("TICKET_SERVICE_URL", default="http://127.0.0.1:8002")
+# Where client_for(<service name>) finds each service this one calls (the topology's url_env).
+SERVICE_URL_SETTINGS = {
+    "user-service": "IDENTITY_SERVICE_URL",
+    "ticket-service": "TICKET_SERVICE_URL",
+}
 # Largest accepted upload in bytes (10 MiB by default); larger ones are refused with a 413.
 FILE_UPLOAD_MAX_SIZE = env.int("FILE_UPLOAD_MAX_SIZE", default=10 * 1024 * 1024)
 # A chunked upload (no Content-Length) is read up to the upload limit plus room for the multipart

@@ -22,12 +22,12 @@ from accounts.authentication import (
     match_service_token,
 )
 from accounts.roles import assign_role
-from shared_core import clients
+from shared_core import http as clients
 from tests.accounts.conftest import PASSWORD, SERVICE_TOKEN, auth
 
-# Issue 4 (shared_core.clients.HTTPClient) lands separately; these run as soon as it is on main.
+# Issue 4 (shared_core.http.HTTPClient) lands separately; these run as soon as it is on main.
 needs_http_client = pytest.mark.skipif(
-    not hasattr(clients, "HTTPClient"), reason="shared_core.clients.HTTPClient not merged yet"
+    not hasattr(clients, "HTTPClient"), reason="shared_core.http.HTTPClient not merged yet"
 )
 
 

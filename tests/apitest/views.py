@@ -15,7 +15,7 @@ from apipatterns import error_response, handle_exceptions, paginate, success_res
 from apipatterns.exceptions import APIError, ConflictError
 from apipatterns.pagination import CursorPagination, NoCountPageNumberPagination
 from apipatterns.throttling import ScopedRateThrottle
-from shared_core import clients
+from shared_core import http as clients
 from tests.apitest.models import Widget
 
 

@@ -7,7 +7,7 @@ from django.core import checks
 from django.db import models
 from django.test.utils import isolate_apps
 
-from shared_core.checks import check_base_models, check_model
+from shared_core.checks import check_base_models, check_model, check_service_urls
 from shared_core.models import BaseModel, SoftDeleteManager, unique_among_active
 from shared_core.soft_delete import iter_soft_delete_models
 
@@ -90,3 +90,21 @@ def test_a_default_manager_that_is_not_soft_delete_aware_warns():
     assert ids(messages) == ["shared_core.W002"]
     assert "Leaky" in messages[0].msg and "SoftDeleteManager" in messages[0].hint
     assert check_model(Combined) == []
+
+
+def test_the_service_url_check_passes_for_the_suites_settings():
+    assert check_service_urls in checks.registry.registry.get_checks()
+    assert check_service_urls() == []
+
+
+def test_a_service_whose_url_setting_is_missing_is_an_error(settings):
+    settings.SERVICE_URL_SETTINGS = {"billing-service": "BILLING_SERVICE_URL"}
+    (error,) = check_service_urls()
+    assert error.id == "shared_core.E001"
+    assert "BILLING_SERVICE_URL" in error.msg
+    assert "billing-service" in error.hint
+
+
+def test_service_url_settings_that_is_not_a_dict_is_an_error(settings):
+    settings.SERVICE_URL_SETTINGS = ["IDENTITY_SERVICE_URL"]
+    assert ids(check_service_urls()) == ["shared_core.E001"]

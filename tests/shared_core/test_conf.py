@@ -8,8 +8,8 @@ from django.test import override_settings
 from accounts.conf import accounts_settings
 from apipatterns.conf import apipatterns_settings
 from healthchecks.conf import health_settings
-from shared_core.clients import HTTPClient
 from shared_core.conf import AppSettings, Setting, shared_core_settings
+from shared_core.http import HTTPClient
 from tests.settings_support import unset
 
 ALL = [shared_core_settings, apipatterns_settings, accounts_settings, health_settings]
@@ -102,12 +102,17 @@ def test_the_apps_read_only_djangos_own_settings_directly():
     # drf-spectacular's own dict, whose settings object is built once and never reloaded, so the
     # system check that validates it reads the dict itself.
     libraries = {"ROOT_URLCONF", "SPECTACULAR_SETTINGS"}
+    # client_for() reads a service's base URL from the setting SERVICE_URL_SETTINGS names: the
+    # project picks that name, so no settings object can hold a default for it.
+    by_name = {"shared_core/http/registry.py": "getattr(settings, setting, None)"}
     offenders = []
     for app in ("shared_core", "apipatterns", "accounts", "healthchecks"):
         for path in (root / app).rglob("*.py"):
             for number, line in enumerate(path.read_text().splitlines(), 1):
                 for match in read.finditer(line.split("#")[0]):
                     name = match[1] or match[2]
+                    if by_name.get(path.relative_to(root).as_posix(), "\0") in line:
+                        continue
                     if name is None or not (hasattr(global_settings, name) or name in libraries):
                         offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
     assert offenders == []

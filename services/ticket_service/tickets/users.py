@@ -5,22 +5,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
-
-from shared_core.clients import HTTPClient
-from shared_core.service_clients import client_for, get_resource
+from apipatterns.service_calls import get_resource
+from shared_core.http import HTTPClient, client_for
 
 
 def user_service() -> HTTPClient:
-    """The client for the user service at ``IDENTITY_SERVICE_URL``."""
-    return client_for(settings.IDENTITY_SERVICE_URL)
+    """The client for the user service (base URL in ``IDENTITY_SERVICE_URL``)."""
+    return client_for("user-service")
 
 
 def fetch_user(user_id: UUID | str) -> dict[str, Any] | None:
     """The user service's record of a user, or ``None`` when it has no such (active) user.
 
     Any other failure (user service down, slow, answering 5xx) propagates as a
-    ``shared_core.clients`` error, which apipatterns turns into a 502/503/504 problem.
+    ``shared_core.http`` error, which apipatterns turns into a 502/503/504 problem.
     """
     return get_resource(user_service(), f"api/v1/users/{user_id}")
 

@@ -28,7 +28,7 @@ from services.runner import (
     per_service_database_url,
 )
 from services.user_service.roles import DEFAULT_DEMO_PASSWORD
-from shared_core.clients import HTTPClient
+from shared_core.http import HTTPClient
 from tests.stack_support import start_stack
 
 REPO = Path(__file__).resolve().parents[3]

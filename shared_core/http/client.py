@@ -1,67 +1,25 @@
-"""Service-to-service HTTP calls: ``HTTPClient`` and its typed exceptions.
+"""``HTTPClient``: one downstream service's calls, with a deadline, safe retries, a circuit
+breaker, request-ID forwarding, one log line per attempt and typed errors.
 
-The exceptions are the contract callers and ``apipatterns`` rely on:
-timeouts map to 504 ``upstream_timeout``; connection failures, 503/429 and an open circuit to 503
-``upstream_unavailable``; any other downstream error or a non-JSON body to 502 ``upstream_error``.
-
-Design: who retries, urllib3 or us
-----------------------------------
-urllib3's ``Retry`` (mounted on a requests ``HTTPAdapter``) retries *inside* one ``urlopen`` call,
-so it cannot do what a service-to-service client needs:
-
-* it reuses the same connect/read timeouts on every attempt and sleeps for backoff and for
-  ``Retry-After`` without knowing about our deadline (a ``Retry-After: 3600`` is slept, capped
-  only by ``retry_after_max``, six hours by default);
-* requests reads the body *after* ``urlopen`` returns, so a truncated body or a read timeout in
-  the middle of the body is never retried (and surfaces as ``ChunkedEncodingError`` or a
-  ``requests.ConnectionError`` that hides a read timeout);
-* it cannot give each attempt its own log line or report each attempt to a circuit breaker.
-
-So the adapter gets ``Retry(0, read=False)`` (exactly one attempt, requests' own default) and
-:class:`HTTPClient` runs the retry loop itself. What urllib3 does well we still use: its
-``Timeout(connect, read, total)`` cuts every attempt's timeouts to the time left before the
-deadline, its ``Retry.DEFAULT_ALLOWED_METHODS`` is our set of idempotent methods, and
-``Retry.parse_retry_after`` reads ``Retry-After`` in both forms (seconds and HTTP date).
-The body is read by our loop (``HTTPResponse.read1``), re-arming the socket timeout before each
-read to ``min(read timeout, time left)``, so a body drip-fed a byte at a time cannot outlive the
-deadline either.
-
-Retry rules (``retries`` = attempts after the first; every attempt is bounded by the deadline):
-
-* could not connect, connect timeout, no free pooled connection: any method (nothing was sent);
-* read timeout, connection dropped before an answer, truncated body, 429/502/503/504: idempotent
-  methods (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) only; POST/PATCH only with an
-  ``Idempotency-Key``, and then with the SAME key on every attempt;
-* 429/503 ``Retry-After`` is honoured; when it is longer than the time left, the call fails at
-  once with :class:`ServiceUnavailableError` (``retry_after`` set);
-* otherwise the wait is exponential with "equal jitter": ``cap / 2 + uniform(0, cap / 2)`` where
-  ``cap = min(backoff_max, backoff_factor * 2 ** (retry - 1))`` (capped before the power is
-  computed, so any ``retries`` value is safe); a wait that would run past the
-  deadline is not started: the last error is raised at once;
-* request bodies that cannot be replayed (generators, open files) are sent once.
-
-The proxy and CA-bundle environment variables (``HTTP(S)_PROXY``, ``NO_PROXY``,
-``REQUESTS_CA_BUNDLE``) are read once, when the client is built, for its one host.
+The client prepares each request (URL under its base, bearer token, ``X-Request-ID``,
+``Idempotency-Key``), then runs the attempt loop: :mod:`~shared_core.http.transport` sends once and
+reads the body inside the deadline, :mod:`~shared_core.http.policy` says whether to try again and
+when, and reports every attempt to the host's circuit breaker. Failures are the
+:mod:`~shared_core.http.errors` classes.
 
 Thread safety
 -------------
-One client may be shared by any number of threads (and should be: one per downstream service,
-built once, e.g. at module level). Its ``requests.Session`` is configured at construction and
-never mutated afterwards; cookies are never stored (a ``Set-Cookie`` from one user's call must not
-ride along on another's); per-call state lives on the stack; urllib3's pool is thread safe. The
-pool blocks (``pool_block=True``): at most ``pool_maxsize`` connections per host exist, so no
-"Connection pool is full" warning; a thread that finds every connection busy waits for one, at
-most until its deadline, then fails with :class:`DeadlineExceededError` (nothing was sent).
+One client may be shared by any number of threads (and should be: one per downstream service, see
+:func:`~shared_core.http.client_for`). Its ``requests.Session`` is configured at construction and
+never mutated afterwards; cookies are never stored; per-call state lives on the stack; urllib3's
+pool is thread safe. A thread that finds every pooled connection busy waits for one, at most until
+its deadline, then fails with :class:`DeadlineExceededError` (nothing was sent).
 """
 
 from __future__ import annotations
 
-import http.cookiejar
 import json as jsonlib
 import logging
-import math
-import random
-import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -71,190 +29,49 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.auth
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import DecodeError, EmptyPoolError, MaxRetryError, NewConnectionError
+from urllib3.exceptions import DecodeError, EmptyPoolError
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeoutError
-from urllib3.util import Retry, Timeout
 
-from shared_core.circuit_breaker import CircuitBreaker, get_circuit_breaker
+from shared_core.http.errors import (
+    CircuitOpenError,
+    DeadlineExceededError,
+    IncompleteResponseError,
+    InvalidJSONError,
+    ServiceConnectionError,
+    ServiceConnectTimeoutError,
+    ServiceError,
+    ServiceHTTPError,
+    ServiceReadTimeoutError,
+    ServiceUnavailableError,
+)
+from shared_core.http.policy import (
+    IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENT_METHODS,
+    RETRY_STATUSES,
+    UNAVAILABLE_STATUSES,
+    CircuitBreaker,
+    RetryPolicy,
+    get_circuit_breaker,
+    parse_retry_after,
+)
+from shared_core.http.transport import (
+    DeadlineTimeout,
+    build_session,
+    is_connect_failure,
+    read_body,
+    send_options,
+)
 from shared_core.redaction import redact_text
 from shared_core.request_id import REQUEST_ID_HEADER, get_request_id
 
+__all__ = ["HTTPClient"]
+
 logger = logging.getLogger(__name__)
 
-IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
-#: Methods that may be re-sent after the request reached the server (RFC 9110 idempotent).
-IDEMPOTENT_METHODS = frozenset(Retry.DEFAULT_ALLOWED_METHODS)
-#: Answers worth another attempt (for idempotent or keyed requests).
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-#: Answers that mean "overloaded / down, come back later" and may carry ``Retry-After``.
-UNAVAILABLE_STATUSES = frozenset({429, 503})
 BODY_SNIPPET_CHARS = 500
-_READ_CHUNK = 64 * 1024
 # A timeout that ends this close to the deadline is the deadline's doing, not the server's.
 _DEADLINE_SLACK = 0.02
-_RETRY_AFTER_PARSER = Retry(0)
-
-
-# --- Exceptions ---------------------------------------------------------------------------------
-
-
-class ServiceError(Exception):
-    """Base of every error raised by :class:`HTTPClient`.
-
-    ``method`` and ``url`` (query secrets redacted) name the call; ``attempts`` says how many
-    attempts were made (0 when none was, e.g. the circuit was open).
-    """
-
-    #: Whether the request may have reached the server (so it may have had an effect).
-    request_sent: bool = True
-
-    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
-        super().__init__(message)
-        self.method = method
-        self.url = url
-        self.attempts = 0
-
-
-class ServiceConnectionError(ServiceError):
-    """The downstream service could not be reached (nothing was sent), or, for the
-    :class:`IncompleteResponseError` subclass, the connection broke before a full answer."""
-
-    request_sent = False
-
-
-class IncompleteResponseError(ServiceConnectionError):
-    """The connection broke after the request was sent: it closed without an answer, or the
-    body was shorter than announced. The request may have had an effect."""
-
-    request_sent = True
-
-
-class ServiceTimeoutError(ServiceError):
-    """The downstream service did not connect or answer in time."""
-
-
-class ServiceConnectTimeoutError(ServiceTimeoutError):
-    """No connection within the connect timeout; nothing was sent."""
-
-    request_sent = False
-
-
-class ServiceReadTimeoutError(ServiceTimeoutError):
-    """The request was sent but the answer (headers or body) did not come within the read
-    timeout."""
-
-
-class DeadlineExceededError(ServiceTimeoutError):
-    """The call's overall deadline ran out (retries and backoff included)."""
-
-
-class ServiceHTTPError(ServiceError):
-    """The downstream service answered with an error status (>= 400), or with a redirect where a
-    JSON answer was expected. ``body_snippet`` is the start of the body, secrets redacted."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        body_snippet: str = "",
-        downstream_request_id: str | None = None,
-        method: str = "",
-        url: str = "",
-    ) -> None:
-        super().__init__(message, method=method, url=url)
-        self.status = status
-        self.body_snippet = body_snippet
-        self.downstream_request_id = downstream_request_id
-
-
-class ServiceUnavailableError(ServiceHTTPError):
-    """The downstream service is overloaded or down (503/429), possibly saying when to retry."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
-
-
-class CircuitOpenError(ServiceError):
-    """The circuit breaker for this host is open: no call was made."""
-
-    request_sent = False
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: str) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class InvalidJSONError(ServiceError):
-    """The response body was expected to be JSON and was not."""
-
-    def __init__(self, message: str, *, status: int = 0, body_snippet: str = "", **kwargs: str):
-        super().__init__(message, **kwargs)
-        self.status = status
-        self.body_snippet = body_snippet
-
-
-# --- Transport: a pool that never waits forever ---------------------------------------------------
-
-
-# How long this thread's current urlopen() waited for a pooled connection (pools are shared by
-# threads; one thread runs one urlopen() at a time).
-_pool_wait = threading.local()
-
-
-class _BoundedWaitMixin:
-    """Keep the wait for a pooled connection inside the call's deadline.
-
-    With ``pool_block=True`` urllib3 waits for a free connection with no time limit unless it is
-    given a ``pool_timeout``, which requests never passes: wait at most ``Timeout.total`` (the
-    time left before the deadline). urllib3 also starts the ``total`` clock only once it holds a
-    connection, so the time spent waiting is taken off ``total`` before the request is made.
-    """
-
-    def urlopen(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        timeout = kwargs.get("timeout")
-        if kwargs.get("pool_timeout") is None and isinstance(timeout, Timeout):
-            total = timeout.total
-            kwargs["pool_timeout"] = (
-                total if isinstance(total, int | float) else timeout.connect_timeout
-            )
-        _pool_wait.asked_at = time.monotonic()
-        _pool_wait.waited = 0.0
-        return super().urlopen(method, url, *args, **kwargs)  # type: ignore[misc]
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)  # type: ignore[misc]
-        asked_at = getattr(_pool_wait, "asked_at", None)
-        if asked_at is not None:
-            _pool_wait.waited = time.monotonic() - asked_at
-        return conn
-
-    def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        waited = getattr(_pool_wait, "waited", 0.0)
-        _pool_wait.waited = 0.0
-        timeout = kwargs.get("timeout")
-        if (
-            waited > 0.001
-            and isinstance(timeout, Timeout)
-            and isinstance(timeout.total, int | float)
-        ):
-            left = max(timeout.total - waited, 0.001)
-            kwargs["timeout"] = Timeout(
-                connect=min(timeout.connect_timeout, left), read=timeout.read_timeout, total=left
-            )
-        return super()._make_request(conn, method, url, *args, **kwargs)  # type: ignore[misc]
-
-
-class _HTTPPool(_BoundedWaitMixin, HTTPConnectionPool):
-    pass
-
-
-class _HTTPSPool(_BoundedWaitMixin, HTTPSConnectionPool):
-    pass
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -269,17 +86,6 @@ class _BearerAuth(requests.auth.AuthBase):
         if self.token:
             request.headers["Authorization"] = f"Bearer {self.token}"
         return request
-
-
-class _Adapter(HTTPAdapter):
-    """requests' adapter with our bounded-wait pools."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-# --- The client -----------------------------------------------------------------------------------
 
 
 def _setting(name: str) -> Any:
@@ -333,7 +139,7 @@ class HTTPClient:
     (``SERVICE_AUTH_TOKEN``, else ``AUTH_TOKEN``) is read at every call unless ``auth_token`` is
     given. ``timeout`` is a number or ``(connect, read)``; ``deadline`` bounds a whole call.
     ``circuit_breaker`` is True (the process-wide breaker of this host), False, or a
-    :class:`~shared_core.circuit_breaker.CircuitBreaker`. ``service_name`` (this service's name)
+    :class:`~shared_core.http.policy.CircuitBreaker`. ``service_name`` (this service's name)
     goes into the ``User-Agent``. Safe to share between threads (see the module docstring).
 
     >>> users = HTTPClient("http://user-service:8001/api/v1/")
@@ -376,19 +182,15 @@ class HTTPClient:
         self.deadline = _positive(
             "deadline", _setting("HTTP_CLIENT_DEADLINE") if deadline is None else deadline
         )
-        self.retries = int(_setting("HTTP_CLIENT_RETRIES") if retries is None else retries)
-        if self.retries < 0:
-            raise ValueError("retries must be 0 or more")
         if backoff_factor is None:
             backoff_factor = _setting("HTTP_CLIENT_BACKOFF_FACTOR")
-        self.backoff_factor = float(backoff_factor)
-        self.backoff_max = float(
-            _setting("HTTP_CLIENT_BACKOFF_MAX") if backoff_max is None else backoff_max
+        self.retry_policy = RetryPolicy(
+            retries=int(_setting("HTTP_CLIENT_RETRIES") if retries is None else retries),
+            backoff_factor=float(backoff_factor),
+            backoff_max=float(
+                _setting("HTTP_CLIENT_BACKOFF_MAX") if backoff_max is None else backoff_max
+            ),
         )
-        if not (
-            0 <= self.backoff_factor < math.inf and 0 <= self.backoff_max < math.inf
-        ):  # NaN fails too
-            raise ValueError("backoff_factor and backoff_max must be finite and not negative")
         self.pool_maxsize = int(
             _setting("HTTP_CLIENT_POOL_MAXSIZE") if pool_maxsize is None else pool_maxsize
         )
@@ -408,27 +210,27 @@ class HTTPClient:
             self.circuit_breaker = circuit_breaker
 
         name = service_name or _setting("SERVICE_NAME")
-        session = requests.Session()
-        # Never keep cookies between calls: calls made for different users share this session.
-        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        session.headers["User-Agent"] = (
-            f"{name} (shared_core.HTTPClient; python-requests/{requests.__version__})"
-        )
-        session.headers["Accept"] = "application/json"
-        session.headers.update(headers or {})
-        # One attempt per send (requests' own default policy); the loop below does the retrying.
-        adapter = _Adapter(
-            pool_connections=1,
+        self._session = build_session(
             pool_maxsize=self.pool_maxsize,
-            pool_block=True,
-            max_retries=Retry(0, read=False),
+            user_agent=f"{name} (shared_core.HTTPClient; python-requests/{requests.__version__})",
+            headers=headers,
         )
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        self._session = session
-        # Proxies (HTTP(S)_PROXY, NO_PROXY) and the CA bundle (REQUESTS_CA_BUNDLE) for our one
-        # host, read from the environment once: requests would scan os.environ twice per call.
-        self._send_kwargs = session.merge_environment_settings(self.base_url, {}, True, None, None)
+        self._send_kwargs = send_options(self._session, self.base_url)
+
+    @property
+    def retries(self) -> int:
+        """Attempts after the first (see :class:`~shared_core.http.policy.RetryPolicy`)."""
+        return self.retry_policy.retries
+
+    @property
+    def backoff_factor(self) -> float:
+        """Seconds before the first retry (before jitter); doubles on each retry."""
+        return self.retry_policy.backoff_factor
+
+    @property
+    def backoff_max(self) -> float:
+        """The longest backoff between two attempts, in seconds."""
+        return self.retry_policy.backoff_max
 
     def __repr__(self) -> str:
         return f"<HTTPClient {self.base_url}>"
@@ -573,11 +375,8 @@ class HTTPClient:
     # --- Internals ------------------------------------------------------------------------------
 
     def backoff(self, retry_number: int) -> float:
-        """Seconds to wait before retry ``retry_number`` (1 = the first retry): exponential,
-        capped at ``backoff_max``, with "equal jitter" so that callers spread out."""
-        cap = _capped_exponential(self.backoff_factor, self.backoff_max, retry_number - 1)
-        # Jitter only spreads retries out; it needs no cryptographic randomness.
-        return cap / 2 + random.uniform(0, cap / 2)  # noqa: S311
+        """Seconds to wait before retry ``retry_number`` (1 = the first retry)."""
+        return self.retry_policy.backoff(retry_number)
 
     def _json(self, response: requests.Response) -> Any:
         """Status first (2xx expected), then a JSON media type, then the parse."""
@@ -611,21 +410,6 @@ class HTTPClient:
             ) from exc
 
 
-def _capped_exponential(factor: float, cap: float, exponent: int) -> float:
-    """``min(cap, factor * 2 ** exponent)`` without ever computing a huge power.
-
-    The cap is applied before the exponentiation, so any attempt number (a client built with
-    ``retries=10_000``) gives ``cap`` instead of an ``OverflowError``.
-    """
-    if factor <= 0 or cap <= 0:
-        return 0.0
-    exponent = max(exponent, 0)
-    # 2 ** exponent reaches cap / factor after log2(cap / factor) doublings.
-    if exponent >= math.log2(cap / factor):
-        return cap
-    return min(cap, factor * 2.0**exponent)
-
-
 def _payload(payload: Any, kwargs: dict[str, Any]) -> Any:
     """``post_json(path, payload)`` and ``post_json(path, json=payload)`` both work."""
     if "json" in kwargs:
@@ -646,17 +430,6 @@ def _snippet(response: requests.Response) -> str:
     return redact_text(text)
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return float(_RETRY_AFTER_PARSER.parse_retry_after(value))
-    except Exception:
-        # An unreadable Retry-After is ignored: our own backoff applies.
-        return None
-
-
 def _http_error(message: str, response: requests.Response, method: str, url: str) -> ServiceError:
     status = response.status_code
     common: dict[str, Any] = {
@@ -667,16 +440,10 @@ def _http_error(message: str, response: requests.Response, method: str, url: str
         "url": url,
     }
     if status in UNAVAILABLE_STATUSES:
-        return ServiceUnavailableError(message, retry_after=_retry_after(response), **common)
+        return ServiceUnavailableError(
+            message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **common
+        )
     return ServiceHTTPError(message, **common)
-
-
-def _is_connect_failure(exc: requests.ConnectionError) -> bool:
-    """Did the connection fail to open (nothing sent), rather than break after sending?"""
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, NewConnectionError)
 
 
 class _Call:
@@ -718,8 +485,7 @@ class _Call:
         max_attempts = client.retries + 1 if self.replayable else 1
         last_error: ServiceError | None = None
         while True:
-            remaining = self.deadline_at - time.monotonic()
-            if remaining <= 0:
+            if self.deadline_at <= time.monotonic():
                 raise self._deadline_error(last_error)
             admitted_at = None
             if breaker is not None:
@@ -742,7 +508,7 @@ class _Call:
             self.attempts += 1
             started = time.monotonic()
             try:
-                result = self._attempt(remaining)
+                result = self._attempt()
             except BaseException:
                 # Not a verdict on the host (a bug, KeyboardInterrupt): free a probe slot.
                 if breaker is not None:
@@ -757,17 +523,13 @@ class _Call:
                 else:
                     breaker.release()
 
-            delay = None
-            retryable = result.transient and (result.nothing_sent or self.idempotent)
-            if retryable and self.attempts < max_attempts:
-                time_left = self.deadline_at - time.monotonic()
-                if result.retry_after is not None:
-                    # The server said when; sooner is pointless, later than our deadline is
-                    # impossible: then give up now rather than sleep into a certain failure.
-                    delay = result.retry_after if result.retry_after < time_left else None
-                else:
-                    backoff = client.backoff(self.attempts)
-                    delay = backoff if backoff < time_left else None
+            delay = client.retry_policy.next_delay(
+                self.attempts,
+                max_attempts,
+                retryable=result.transient and (result.nothing_sent or self.idempotent),
+                retry_after=result.retry_after,
+                time_left=self.deadline_at - time.monotonic(),
+            )
             status = result.response.status_code if result.response is not None else None
             self._log(self.attempts, result.outcome, status, duration, delay is not None)
 
@@ -783,10 +545,10 @@ class _Call:
                 last_error = self.http_error(result.response, self.attempts)
             time.sleep(delay)
 
-    def _attempt(self, remaining: float) -> _Attempt:
+    def _attempt(self) -> _Attempt:
         """Send once and read the whole body, every wait bounded by the deadline."""
-        # urllib3 cuts connect and read (headers) to `total`, the time left for the call.
-        timeout = Timeout(connect=self.connect_timeout, read=self.read_timeout, total=remaining)
+        # urllib3 cuts the pool wait, connect and read (headers) to the time left for the call.
+        timeout = DeadlineTimeout(self.connect_timeout, self.read_timeout, self.deadline_at)
         try:
             response = self.client._session.send(
                 self.prepared, timeout=timeout, allow_redirects=False, **self.send_kwargs
@@ -804,7 +566,7 @@ class _Call:
         except requests.exceptions.ReadTimeout as exc:
             return self._read_timeout(exc)
         except requests.exceptions.ConnectionError as exc:
-            if _is_connect_failure(exc):
+            if is_connect_failure(exc):
                 error = self._error(ServiceConnectionError, "could not connect", exc)
                 return _Attempt("connect_error", error=error, host_failed=True, **_ANY_METHOD)
             error = self._error(IncompleteResponseError, "connection closed, no answer", exc)
@@ -817,7 +579,7 @@ class _Call:
             return self._fail("request_error", ServiceError, "request failed", exc, None)
 
         try:
-            body = self._read_body(response)
+            body = read_body(response, read_timeout=self.read_timeout, deadline_at=self.deadline_at)
         except Urllib3ReadTimeoutError as exc:
             response.close()
             return self._read_timeout(exc)
@@ -836,7 +598,11 @@ class _Call:
         status = response.status_code
         if status < 400:
             return _Attempt("ok", response=response, host_failed=False)
-        retry_after = _retry_after(response) if status in UNAVAILABLE_STATUSES else None
+        retry_after = (
+            parse_retry_after(response.headers.get("Retry-After"))
+            if status in UNAVAILABLE_STATUSES
+            else None
+        )
         return _Attempt(
             "server_error" if status >= 500 else "client_error",
             response=response,
@@ -844,25 +610,6 @@ class _Call:
             transient=status in RETRY_STATUSES,
             retry_after=retry_after,
         )
-
-    def _read_body(self, response: requests.Response) -> bytes:
-        """Read the body with ``read1`` (returns what has arrived), re-arming the socket timeout
-        to ``min(read timeout, time left)`` before each read: a slow drip cannot beat the
-        deadline, and a short body raises (urllib3 2 enforces Content-Length)."""
-        raw = response.raw
-        connection = getattr(raw, "connection", None)
-        sock = getattr(connection, "sock", None)
-        chunks = []
-        while True:
-            remaining = self.deadline_at - time.monotonic()
-            if remaining <= 0:
-                raise Urllib3ReadTimeoutError(None, None, "deadline reached during the body")
-            if sock is not None:
-                sock.settimeout(min(self.read_timeout, remaining))
-            chunk = raw.read1(_READ_CHUNK, decode_content=True)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
 
     def _deadline_hit(self) -> bool:
         return time.monotonic() >= self.deadline_at - _DEADLINE_SLACK

@@ -1,4 +1,4 @@
-"""shared_core.clients.HTTPClient against real local HTTP servers (no mocks).
+"""shared_core.http.HTTPClient against real local HTTP servers (no mocks).
 
 The twelve numbered tests of issue 4 are marked ``# Issue test N``. Timeouts and backoffs are
 small constructor arguments so the file runs in seconds; the only time bounds asserted are the
@@ -16,8 +16,8 @@ import pytest
 from django.test import override_settings
 from werkzeug import Request, Response
 
-from shared_core.circuit_breaker import CLOSED, CircuitBreaker, reset_circuit_breakers
-from shared_core.clients import (
+from shared_core.http import (
+    CircuitBreaker,
     CircuitOpenError,
     DeadlineExceededError,
     HTTPClient,
@@ -30,7 +30,9 @@ from shared_core.clients import (
     ServiceReadTimeoutError,
     ServiceTimeoutError,
     ServiceUnavailableError,
+    reset_circuit_breakers,
 )
+from shared_core.http.policy import CLOSED
 from shared_core.request_id import request_id_context
 from tests.shared_core.http_servers import (
     close_without_answer,
@@ -70,7 +72,7 @@ def json_lines(stream) -> list[dict]:
 
 
 def attempt_lines(stream) -> list[dict]:
-    return [line for line in json_lines(stream) if line.get("logger") == "shared_core.clients"]
+    return [line for line in json_lines(stream) if line.get("logger") == "shared_core.http.client"]
 
 
 # --- 1. connection refused -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""shared_core.circuit_breaker: states, the single probe, and no serialisation of calls."""
+"""shared_core.http.policy: the circuit breaker (states, the single probe, no serialisation of
+calls) and the retry policy's decisions."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import threading
 
 import pytest
 
-from shared_core.circuit_breaker import (
+from shared_core.http.policy import (
     CLOSED,
     HALF_OPEN,
     OPEN,
     CircuitBreaker,
+    RetryPolicy,
     get_circuit_breaker,
+    parse_retry_after,
     reset_circuit_breakers,
 )
 
@@ -253,3 +256,54 @@ def test_half_open_admits_one_probe_among_concurrent_callers(clock):
     for thread in threads:
         thread.join()
     assert admitted == [1]
+
+
+# --- RetryPolicy --------------------------------------------------------------------------------
+
+
+def policy(retries: int = 3) -> RetryPolicy:
+    return RetryPolicy(retries=retries, backoff_factor=0.5, backoff_max=4.0)
+
+
+def test_a_retryable_failure_waits_the_backoff_before_the_next_attempt():
+    delay = policy().next_delay(1, 4, retryable=True, retry_after=None, time_left=30.0)
+    assert delay is not None
+    assert 0.25 <= delay <= 0.5
+
+
+def test_no_retry_when_the_failure_is_not_retryable_or_the_attempts_are_spent():
+    assert policy().next_delay(1, 4, retryable=False, retry_after=None, time_left=30) is None
+    assert policy().next_delay(4, 4, retryable=True, retry_after=None, time_left=30) is None
+
+
+def test_retry_after_wins_over_the_backoff():
+    assert policy().next_delay(1, 4, retryable=True, retry_after=2.5, time_left=30) == 2.5
+
+
+def test_a_wait_past_the_deadline_is_not_started():
+    assert policy().next_delay(1, 4, retryable=True, retry_after=10.0, time_left=5.0) is None
+    slow = RetryPolicy(retries=3, backoff_factor=8.0, backoff_max=8.0)
+    assert slow.next_delay(1, 4, retryable=True, retry_after=None, time_left=3.0) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"retries": -1}, "retries"),
+        ({"backoff_factor": float("nan")}, "backoff_factor"),
+        ({"backoff_max": float("inf")}, "backoff_max"),
+        ({"backoff_factor": -1.0}, "backoff_factor"),
+    ],
+)
+def test_bad_retry_policies_are_refused(kwargs, message):
+    values = {"retries": 1, "backoff_factor": 0.5, "backoff_max": 1.0, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        RetryPolicy(**values)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("7", 7.0), (None, None), ("soon", None), ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0)],
+)
+def test_retry_after_is_read_in_both_forms_and_junk_is_ignored(value, seconds):
+    assert parse_retry_after(value) == seconds
