@@ -140,8 +140,14 @@ class RequestLogMiddleware:
             remote_addr = request.META.get("REMOTE_ADDR") or "-"
             logger.log(
                 level,
-                f"{method} {path} {status} {duration_ms:.2f}ms user={user_id} "
-                f"bytes={size} remote={remote_addr}",
+                "%s %s %s %.2fms user=%s bytes=%s remote=%s",
+                method,
+                path,
+                status,
+                duration_ms,
+                user_id,
+                size,
+                remote_addr,
                 extra={
                     "method": method,
                     "path": path,
