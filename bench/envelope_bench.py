@@ -20,31 +20,46 @@ same:
   suite's ``PageNumberPagination``), its ``API_*`` settings and the suite's middleware entries of
   its ``MIDDLEWARE`` (request ID, request log, problem details), then ``CommonMiddleware``. The
   request log line goes to a ``logging.NullHandler`` (the record is built and handed over); one
-  more row serves the small view with the real logging config (text formatter, request-context and
-  redaction filters) writing to /dev/null, to show what formatting the line costs on top.
+  more row serves the small view with the real logging config (JSON formatter, request-context and
+  redaction filters; the peer's structlog JSON renderer) writing to /dev/null, to show what
+  formatting the line costs on top;
 
 The "project" rows put what ``django-admin startproject`` puts in ``MIDDLEWARE`` (security,
 sessions, common, CSRF, authentication, messages, clickjacking) on both sides instead of
 ``CommonMiddleware`` alone: the suite's cost on top of what a Django project already runs.
 
-The throttles count in the project's default cache (``CACHE_URL``: local memory unless set, or
-e.g. ``CACHE_URL=redis://127.0.0.1:6379/5`` to include the Redis round trip). A local-memory cache
-gets ``MAX_ENTRIES`` large enough that no counter is culled (Redis culls nothing; a culled counter
-would restart its window). Requests rotate over just enough client addresses that each stays under
-half its anonymous rate, so most requests find their window's counter, as a client that calls a
-service several times a minute does; the rest open a window.
+- peer: the stack a Django team would assemble from the field's libraries for the same
+  features, with the same view code and route: DRF with drf-standardized-errors' exception
+  handler, DRF's ``AnonRateThrottle`` + ``UserRateThrottle`` at the suite's rates, URL versioning,
+  DRF's ``PageNumberPagination`` (``per_page`` as its size parameter), django-guid's middleware
+  for ``X-Request-ID`` and django-structlog's request middleware (its ``request_started`` and
+  ``request_finished`` lines). Installed by the ``bench`` extra (``pip install -e ".[bench]"``);
+  without it the peer columns say so and the rest runs.
+
+Every row shows the suite's throughput as a fraction of bare DRF's (suite/bare) and of the peer
+stack's (suite/peer).
+
+The throttles count in the project's default cache as ``CACHE_URL`` would configure it: local
+memory, then again with Redis for the small view and the paginated list (``--redis URL``, default
+``redis://127.0.0.1:6379/0``; its keys get a prefix of their own and expire with their window, the
+database is never flushed; ``--redis ''`` or an unreachable server skips those rows with a
+message). A local-memory cache gets ``MAX_ENTRIES`` large enough that no counter is culled (Redis
+culls nothing; a culled counter would restart its window). Requests rotate over just enough client
+addresses that each stays under half its anonymous rate, so most requests find their window's
+counter, as a client that calls a service several times a minute does; the rest open a window.
 
 Fairness: CPU time of this process (``time.process_time``: the machine is shared, time spent
-descheduled is not ours) over many short rounds, in pairs: each round serves ``--requests``
-requests with one stack, the two rounds of a pair back to back, the order alternating (bare, full,
-full, bare, ...) so drifts hit both alike; each stack is warmed up first (imports, URL resolver,
+descheduled is not ours) over many short rounds, in sets: each round serves ``--requests``
+requests with one stack, the rounds of a set (bare, suite, peer) back to back, the order reversed
+every other set so drifts hit all alike; each stack is warmed up first (imports, URL resolver,
 translations, caches). Then ``gc.freeze()`` moves the import-time heap out of the collector's way
 (a full collection would otherwise scan all of Django on whichever side happened to trigger it)
 and ``gc.collect()`` runs before every round, so neither side pays for the other's garbage;
 collection stays on, since allocating more is a real cost. Reported: the median µs per request of
-each stack over its rounds, the extra µs of the full stack, and the throughput ratio as the median
-over pairs of bare/full (with the middle half of the pairs' ratios): a pair's two rounds run within
-milliseconds of each other, so a slow minute on a shared machine moves both. Then the cost of
+each stack over its rounds, the extra µs of the suite over bare DRF, and the throughput ratios as
+the median over sets of bare/suite and peer/suite (with the middle half of the sets' suite/bare
+ratios): a set's rounds run within milliseconds of each other, so a slow minute on a shared
+machine moves all of them. Then the cost of
 formatting 1, 100 and 10,000 field errors (exception -> rendered body). Asserts nothing: figures
 only. The ``LOG_LEVEL=WARNING`` row is the stack's cost when the request line is filtered out.
 
@@ -59,28 +74,27 @@ paid for culling (against the full stack, and unlike Redis); the WSGI environ wa
 timed loop (the same cost on both sides, which pulls the ratio towards 1: in favour of the full
 stack); the collector was left to run whenever; and REST_FRAMEWORK was a hand-kept copy.
 
-Last measured (2-core VM, load average ~0.7-1; seven runs): small view 0.78-0.80x of bare DRF's
-throughput, ~37-56 µs extra; paginated list 0.84-0.87x; LOG_LEVEL=WARNING 0.85-0.88x; log
-formatted 0.64-0.67x; project rows: small view 0.83-0.84x, paginated list 0.91-0.92x. The
-``<= 50 µs`` target is met in five runs of seven, the ``>= 0.90x`` one on the small view is not.
-callgrind counts (load-independent): the full stack runs 13% more instructions than bare DRF per
-small-view request (18% before this pass). With ``CACHE_URL=redis://127.0.0.1:6379/5`` the Redis
-round trip dominates: small view 0.47x, ~180 µs extra. The README's apipatterns section has where
-the microseconds go.
+Figures: bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import gc
+import importlib
+import importlib.util
 import io
 import logging
 import logging.config
 import math
 import os
+import socket
 import statistics
 import time
+import uuid
+from urllib.parse import urlparse
 
 import django
 from django.conf import settings
@@ -102,15 +116,35 @@ PROJECT_MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# The peer stack (the "bench" extra): X-Request-ID by django-guid, the request log by
+# django-structlog, then what the suite's rows run of Django's own middleware.
+PEER_APPS = ["django_guid", "django_structlog", "drf_standardized_errors"]
+PEER_MISSING = [app for app in PEER_APPS if importlib.util.find_spec(app) is None]
+PEER_MIDDLEWARE = [
+    "django_guid.middleware.guid_middleware",
+    "django_structlog.middlewares.RequestMiddleware",
+]
 ROWS = [{"id": i, "name": f"row {i}", "quantity": i % 7} for i in range(200)]
 LIST_QUERY = "page=3&per_page=20"
 
 
-def _cache_settings() -> dict:
-    caches = copy.deepcopy(project.CACHES)
+def project_caches(cache_url: str) -> dict:
+    """``CACHES`` as the project's settings make them from ``CACHE_URL=cache_url``."""
+    saved = os.environ.get("CACHE_URL")
+    os.environ["CACHE_URL"] = cache_url
+    try:
+        caches = copy.deepcopy(importlib.reload(project).CACHES)
+    finally:
+        if saved is None:
+            del os.environ["CACHE_URL"]
+        else:
+            os.environ["CACHE_URL"] = saved
+        importlib.reload(project)
     default = caches["default"]
     if default["BACKEND"].endswith("LocMemCache"):
         default.setdefault("OPTIONS", {})["MAX_ENTRIES"] = 1_000_000
+    else:  # a shared server: keys of this run only, never a flush
+        default["KEY_PREFIX"] = f"envelope-bench-{uuid.uuid4().hex[:12]}"
     return caches
 
 
@@ -130,10 +164,11 @@ settings.configure(
         "drf_spectacular",
         "shared_core",
         "apipatterns",
+        *([] if PEER_MISSING else PEER_APPS),
     ],
     MIDDLEWARE=SUITE_MIDDLEWARE + COMMON_MIDDLEWARE,
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-    CACHES=_cache_settings(),
+    CACHES=project_caches("locmemcache://"),
     # No accounts app here: both sides authenticate with DRF's default classes, so the figures
     # compare the envelope, errors, pagination and throttling only.
     REST_FRAMEWORK={
@@ -146,6 +181,8 @@ settings.configure(
     USE_TZ=project.USE_TZ,
     SERVICE_NAME="bench",
     LOGGING_CONFIG=None,
+    # The peer's request IDs under the suite's header name (django-guid's default is another).
+    DJANGO_GUID={"GUID_HEADER_NAME": "X-Request-ID", "INTEGRATIONS": []},
 )
 django.setup()
 
@@ -153,11 +190,12 @@ from django.core.cache import cache  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
-from rest_framework import exceptions, pagination  # noqa: E402
+from rest_framework import exceptions, pagination, throttling  # noqa: E402
 from rest_framework import renderers as drf_renderers  # noqa: E402
 from rest_framework import views as drf_views  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 from rest_framework.settings import DEFAULTS, IMPORT_STRINGS, APISettings, api_settings  # noqa: E402
+from rest_framework.versioning import URLPathVersioning  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
 
 from apipatterns.handlers import exception_handler  # noqa: E402
@@ -212,6 +250,46 @@ class FullSmall(SmallView, APIView):
 
 class FullList(ListView, APIView):
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+
+class PeerPagination(pagination.PageNumberPagination):
+    page_size = DRF_DEFAULTS.PAGE_SIZE
+    page_size_query_param = "per_page"
+    max_page_size = 100
+
+
+# DRF's defaults with drf-standardized-errors' handler: what its documentation has a project set.
+PEER_SETTINGS = APISettings(
+    {
+        "PAGE_SIZE": api_settings.PAGE_SIZE,
+        "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    },
+    DEFAULTS,
+    IMPORT_STRINGS,
+)
+
+
+class PeerPolicies(DRFDefaults):
+    """DRF's defaults, its anon + user throttles at the suite's rates, URL versioning."""
+
+    settings = PEER_SETTINGS
+    throttle_classes = (throttling.AnonRateThrottle, throttling.UserRateThrottle)
+    versioning_class = URLPathVersioning
+
+
+class PeerSmall(PeerPolicies, SmallView, APIView):
+    pass
+
+
+class PeerList(PeerPolicies, ListView, APIView):
+    pagination_class = PeerPagination
+
+
+class PeerURLs:
+    urlpatterns = [
+        path("api/<str:version>/small", PeerSmall.as_view()),
+        path("api/<str:version>/list", PeerList.as_view()),
+    ]
 
 
 class BareURLs:
@@ -295,8 +373,31 @@ def serve(handler: WSGIHandler, path_info: str, query: str, n: int, clients: Cli
     return elapsed / n * 1e6
 
 
+def configure_structlog() -> None:
+    """structlog as django-structlog's documentation sets it up: stdlib loggers, and the line
+    rendered by the handler's ``ProcessorFormatter`` (so a dropped line is not rendered)."""
+    import structlog
+
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.filter_by_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            structlog.processors.UnicodeDecoder(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+
+
 def null_logging(level: str = "INFO") -> None:
-    """The request log line is built and handed to a handler that drops it (at INFO)."""
+    """The request log lines are built and handed to a handler that drops them."""
     logging.config.dictConfig(
         {
             "version": 1,
@@ -308,76 +409,126 @@ def null_logging(level: str = "INFO") -> None:
 
 
 def real_logging(devnull: io.TextIOBase) -> None:
-    """The suite's logging config (formatter, filters), writing to /dev/null."""
-    logging.config.dictConfig(get_logging_config("bench", "INFO", "text"))
-    for handler in logging.getLogger().handlers:
-        handler.setStream(devnull)  # type: ignore[attr-defined]
+    """Each stack's production logging, writing to /dev/null: the suite's JSON config
+    (formatter, filters) and, for the peer's django-structlog lines, structlog's JSON renderer."""
+    config = get_logging_config("bench", "INFO", "json")
+    if not PEER_MISSING:
+        import structlog
+
+        config["formatters"]["peer_json"] = {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processor": structlog.processors.JSONRenderer(),
+        }
+        config["handlers"]["peer"] = {"class": "logging.StreamHandler", "formatter": "peer_json"}
+        config["loggers"]["django_structlog"] = {"handlers": ["peer"], "propagate": False}
+    logging.config.dictConfig(config)
+    for name in ("", "django_structlog"):
+        for handler in logging.getLogger(name).handlers:
+            handler.setStream(devnull)  # type: ignore[attr-defined]
 
 
 def measure(
-    bare: WSGIHandler, full: WSGIHandler, target: tuple[str, str], requests: int, rounds: int
-) -> tuple[list[float], list[float]]:
-    """CPU µs per request of each stack, one figure per round; round ``i`` of both is a pair."""
+    handlers: list[WSGIHandler], target: tuple[str, str], requests: int, rounds: int, warmup: int
+) -> list[list[float]]:
+    """CPU µs per request of each stack, one figure per round; round ``i`` of all is a set."""
     path_info, query = target
-    clients = Clients((rounds + 4) * requests * 2 + 600)
-    for handler in (bare, full):  # warm-up: imports, URL resolver, translations, caches
-        serve(handler, path_info, query, 300, clients)
+    clients = Clients((rounds + 4) * requests * len(handlers) + warmup * len(handlers))
+    for handler in handlers:  # warm-up: imports, URL resolver, translations, caches
+        serve(handler, path_info, query, warmup, clients)
     gc.collect()
     gc.freeze()
-    times: dict[WSGIHandler, list[float]] = {bare: [], full: []}
+    times: list[list[float]] = [[] for _ in handlers]
     for r in range(rounds + 2):
-        for handler in (bare, full) if r % 2 == 0 else (full, bare):
+        order = range(len(handlers)) if r % 2 == 0 else reversed(range(len(handlers)))
+        for i in order:
             gc.collect()
-            elapsed = serve(handler, path_info, query, requests, clients)
+            elapsed = serve(handlers[i], path_info, query, requests, clients)
             if r >= 2:  # the first two rounds are more warm-up
-                times[handler].append(elapsed)
+                times[i].append(elapsed)
     gc.unfreeze()
-    return times[bare], times[full]
+    return times
 
 
-def bench_requests(requests: int, rounds: int) -> None:
-    strict = (
-        StackHandler(COMMON_MIDDLEWARE, BareURLs),
-        StackHandler(SUITE_MIDDLEWARE + COMMON_MIDDLEWARE, FullURLs),
-    )
-    project = (
-        StackHandler(PROJECT_MIDDLEWARE, BareURLs),
-        StackHandler(SUITE_MIDDLEWARE + PROJECT_MIDDLEWARE, FullURLs),
-    )
+def redis_caches(url: str) -> tuple[dict | None, str]:
+    """The project's ``CACHES`` for Redis at ``url``, or ``None`` and why not."""
+    if not url:
+        return None, "no --redis URL"
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1).close()
+    except OSError as exc:
+        return None, f"Redis not reachable at {url} ({exc})"
+    return project_caches(url), ""
+
+
+def bench_requests(requests: int, rounds: int, redis_url: str, warmup: int = 300) -> None:
+    peer = not PEER_MISSING
+    stacks = {
+        "strict": (COMMON_MIDDLEWARE, SUITE_MIDDLEWARE + COMMON_MIDDLEWARE),
+        "project": (PROJECT_MIDDLEWARE, SUITE_MIDDLEWARE + PROJECT_MIDDLEWARE),
+    }
+    handlers = {
+        name: [StackHandler(bare, BareURLs), StackHandler(full, FullURLs)]
+        + ([StackHandler(PEER_MIDDLEWARE + bare, PeerURLs)] if peer else [])
+        for name, (bare, full) in stacks.items()
+    }
+    if peer:
+        configure_structlog()
     devnull = open(os.devnull, "w")  # noqa: SIM115 - kept open for the whole run
     small, listing = ("/api/v1/small", ""), ("/api/v1/list", LIST_QUERY)
+    redis, why_not = redis_caches(redis_url)
+    # (row, stack, target, logging, CACHES or None for the local-memory default)
     cases = [
-        ("small view", strict, small, null_logging),
-        ("paginated list (20 of 200)", strict, listing, null_logging),
-        ("small view, log formatted", strict, small, lambda: real_logging(devnull)),
-        ("small view, LOG_LEVEL=WARNING", strict, small, lambda: null_logging("WARNING")),
-        ("project: small view", project, small, null_logging),
-        ("project: paginated list", project, listing, null_logging),
+        ("small view", "strict", small, null_logging, None),
+        ("paginated list (20 of 200)", "strict", listing, null_logging, None),
+        ("small view, JSON log line", "strict", small, lambda: real_logging(devnull), None),
+        ("small view, LOG_LEVEL=WARNING", "strict", small, lambda: null_logging("WARNING"), None),
+        ("project: small view", "project", small, null_logging, None),
+        ("project: paginated list", "project", listing, null_logging, None),
     ]
-    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    if redis is not None:
+        cases += [
+            ("Redis: small view", "strict", small, null_logging, redis),
+            ("Redis: paginated list", "strict", listing, null_logging, redis),
+        ]
     print(
-        f"Through WSGIHandler, DEBUG off: {rounds} pairs of rounds x {requests} requests "
-        f"(order alternating), CPU time; throttle cache: {backend}"
+        f"Through WSGIHandler, DEBUG off: {rounds} sets of rounds x {requests} requests "
+        "(order alternating), CPU time; throttle cache: local memory, Redis rows: "
+        + (redis_url if redis is not None else f"skipped ({why_not})")
     )
-    print(
-        f"{'case':<30} {'bare µs':>8} {'full µs':>8} {'extra µs':>9} {'throughput':>11} "
-        f"{'(middle half of pairs)':>22}"
-    )
-    for name, (bare, full), target, configure_logging in cases:
-        configure_logging()
-        cache.clear()
-        bare_times, full_times = measure(bare, full, target, requests, rounds)
-        b, f = statistics.median(bare_times), statistics.median(full_times)
-        ratios = [bt / ft for bt, ft in zip(bare_times, full_times, strict=True)]
-        q1, ratio, q3 = statistics.quantiles(ratios, n=4)
+    if not peer:
         print(
-            f"{name:<30} {b:>8.1f} {f:>8.1f} {f - b:>9.1f} {ratio:>10.2f}x "
-            f"{f'{q1:.2f}-{q3:.2f}':>22}"
+            f"peer stack: skipped ({', '.join(PEER_MISSING)} not installed: "
+            'pip install -e ".[bench]")'
         )
     print(
-        "(µs: median over rounds; throughput: median over pairs of the full stack's requests/s as "
-        "a fraction of bare DRF's; project rows: Django's startproject middleware on both sides)"
+        f"{'case':<30} {'bare µs':>8} {'suite µs':>8} {'peer µs':>8} {'extra µs':>9} "
+        f"{'suite/bare':>10} {'suite/peer':>10} {'(middle half)':>13}"
     )
+    for name, stack, target, configure_logging, caches in cases:
+        configure_logging()
+        with override_settings(CACHES=caches) if caches else contextlib.nullcontext():
+            if caches is None:
+                cache.clear()
+            times = measure(handlers[stack], target, requests, rounds, warmup)
+        b, f = statistics.median(times[0]), statistics.median(times[1])
+        ratios = [bt / ft for bt, ft in zip(times[0], times[1], strict=True)]
+        q1, ratio, q3 = statistics.quantiles(ratios, n=4)
+        peer_us = peer_ratio = "-"
+        if peer:
+            peer_us = f"{statistics.median(times[2]):.1f}"
+            peer_ratios = [pt / ft for pt, ft in zip(times[2], times[1], strict=True)]
+            peer_ratio = f"{statistics.median(peer_ratios):.2f}x"
+        print(
+            f"{name:<30} {b:>8.1f} {f:>8.1f} {peer_us:>8} {f - b:>9.1f} {ratio:>9.2f}x "
+            f"{peer_ratio:>10} {f'{q1:.2f}-{q3:.2f}':>13}"
+        )
+    print(
+        "(µs: median over rounds; suite/bare and suite/peer: median over sets of the suite's "
+        "requests/s as a fraction of bare DRF's and of the peer stack's; project rows: Django's "
+        "startproject middleware on all sides)"
+    )
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
 
 
 def bench_errors() -> None:
@@ -417,9 +568,15 @@ def bench_errors() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=20, help="requests per round")
-    parser.add_argument("--rounds", type=int, default=200, help="pairs of rounds per case")
+    parser.add_argument("--rounds", type=int, default=200, help="sets of rounds per case")
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/0",
+        help="Redis for the Redis rows ('' skips them); keys are prefixed, nothing is flushed",
+    )
+    parser.add_argument("--warmup", type=int, default=300, help="requests per stack before")
     args = parser.parse_args()
-    bench_requests(args.requests, args.rounds)
+    bench_requests(args.requests, args.rounds, args.redis, args.warmup)
     bench_errors()
 
 

@@ -4,16 +4,19 @@ Everything comes from the environment (defaults in brackets): ``WSGI_APP`` picks
 [``settings.wsgi:application``], ``HOST``/``PORT`` the address [``0.0.0.0:8000``],
 ``WEB_CONCURRENCY`` the worker processes [2], ``GUNICORN_THREADS`` the threads per worker [4],
 ``GUNICORN_TIMEOUT`` the seconds a request may take before its worker is replaced [30].
-gunicorn's own lines and its access log go through the application's ``LOGGING``
-(``shared_core.logging_config``): same format, service name, request ID and redaction as the
-application's own lines, on stderr.
+gunicorn's own lines go through the application's ``LOGGING`` (``shared_core.logging_config``):
+same format, service name, request ID and redaction as the application's own lines, on stderr.
+gunicorn's access log is off: the application's request log
+(``apipatterns.middleware.RequestLogMiddleware``) is the one line per request, with the method,
+path (no query string), status, duration, bytes, client address, user and request ID.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
 import os
+
+from gunicorn.glogging import Logger
 
 from shared_core.logging_config import get_logging_config
 
@@ -47,40 +50,35 @@ keepalive = 5
 _SHM = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for worker_tmp_dir
 worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 
-# The access log: client, request line, status, bytes, duration and user agent; the request ID
-# goes in the record's own field (AccessRequestIDFilter below). The request line is method, path
-# and protocol without the query string (%(U)s, not %(r)s): query strings carry tokens, emails
-# and reset keys, and the redaction filter only knows the names it looks for.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # No runtime control socket: nothing in the image uses gunicornc, and the user has no home.
 control_socket_disable = True
 
 
-class AccessRequestIDFilter(logging.Filter):
-    """Give access-log records the request's ID, so the ``request_id`` field is not ``-``.
+class ErrorLogOnly(Logger):
+    """gunicorn's logger without its access log: the application logs one line per request.
 
-    The access line is written after the request has finished, when the request-ID contextvar
-    is already reset; the ID is taken from the response header among gunicorn's log atoms.
+    gunicorn writes access lines whenever a logging config is given (``logconfig_dict`` below);
+    this logger class (gunicorn's ``logger_class`` setting) turns them off, before gunicorn even
+    gathers a line's fields. Its error log is unchanged.
     """
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        atoms = record.args
-        if isinstance(atoms, dict) or hasattr(atoms, "__getitem__"):
-            try:
-                request_id = atoms["{x-request-id}o"]  # type: ignore[index]
-            except (KeyError, TypeError, IndexError):
-                request_id = None
-            if request_id and request_id != "-":
-                record.request_id = request_id
-        return True
+    @property
+    def access_log_enabled(self) -> bool:
+        return False
+
+    def access(self, resp: object, req: object, environ: object, request_time: object) -> None:
+        return None
+
+
+logger_class = ErrorLogOnly
 
 
 def _logconfig() -> dict:
-    """The application's ``LOGGING``, with gunicorn's loggers sent through its one handler.
+    """The application's ``LOGGING``, with gunicorn's error log sent through its one handler.
 
     With ``DJANGO_SETTINGS_MODULE`` set (the image sets it) this is exactly the dict the workers
-    configure, so the master's lines and the access log look like the application's; without
-    it, the suite's config from the environment (``SERVICE_NAME``, ``LOG_LEVEL``, ``LOG_FORMAT``).
+    configure, so the master's lines look like the application's; without it, the suite's
+    config from the environment (``SERVICE_NAME``, ``LOG_LEVEL``, ``LOG_FORMAT``).
     """
     if os.environ.get("DJANGO_SETTINGS_MODULE"):
         from django.conf import settings
@@ -88,25 +86,18 @@ def _logconfig() -> dict:
         config = copy.deepcopy(settings.LOGGING)
     else:
         config = get_logging_config()
-    config.setdefault("filters", {})
     level = config["root"]["level"]
-    config["filters"]["access_request_id"] = {"()": AccessRequestIDFilter}
     config["loggers"].update(
         {
             # handlers=[] drops the stream handlers gunicorn attached before applying this.
             "gunicorn.error": {"handlers": [], "level": level, "propagate": True},
-            "gunicorn.access": {
-                "handlers": [],
-                "level": "INFO",
-                "propagate": True,
-                "filters": ["access_request_id"],
-            },
+            # Nothing reaches it (ErrorLogOnly); should a line get there, it is not written.
+            "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
         }
     )
     return config
 
 
-# Setting logconfig_dict also turns the access log on (through the "gunicorn.access" logger).
 accesslog = None
 logconfig_dict = _logconfig()
 

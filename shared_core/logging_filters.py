@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from shared_core.redaction import redact_text, redact_value
+from shared_core.redaction import is_sensitive_key, redact_text, redact_value
 from shared_core.request_id import get_request_id
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -14,6 +14,8 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
     "service",
     "request_id",
 }
+# Values that cannot hold a secret whatever their key (the request line's status, duration, size).
+_SCALARS = (int, float, bool, type(None))
 
 
 class RequestContextFilter(logging.Filter):
@@ -24,15 +26,29 @@ class RequestContextFilter(logging.Filter):
         self.service_name = service_name
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not getattr(record, "service", None):
+        fields = vars(record)  # a missing attribute would cost getattr an exception
+        if not fields.get("service"):
             record.service = self.service_name
-        if not getattr(record, "request_id", None):
+        if not fields.get("request_id"):
             record.request_id = get_request_id() or "-"
         return True
 
 
 class SecretRedactionFilter(logging.Filter):
     """Redact credentials, cookies, tokens and passwords from messages and ``extra`` fields."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        # Whether an ``extra`` key names a secret, per key: a program logs a handful of names.
+        self._sensitive: dict[str, bool] = {}
+
+    def _is_sensitive(self, key: str) -> bool:
+        known = self._sensitive.get(key)
+        if known is None:
+            known = is_sensitive_key(key)
+            if len(self._sensitive) < 4096:
+                self._sensitive[key] = known
+        return known
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -43,10 +59,17 @@ class SecretRedactionFilter(logging.Filter):
         if redacted != message or record.args:
             # Freeze the formatted, redacted message so no handler re-applies raw args.
             record.msg, record.args = redacted, None
-        for key in set(vars(record)) - _STANDARD_ATTRS:
-            value = getattr(record, key)
-            if isinstance(value, str | dict | list | tuple):
-                setattr(record, key, redact_value(key, value))
+        fields = vars(record)
+        for key in fields.keys() - _STANDARD_ATTRS:
+            value = fields[key]
+            if isinstance(value, _SCALARS):
+                continue
+            if self._is_sensitive(key):
+                fields[key] = redact_value(key, value)
+            elif isinstance(value, str):
+                fields[key] = redact_text(value)
+            elif isinstance(value, dict | list | tuple):
+                fields[key] = redact_value(key, value)
         if record.exc_text:
             record.exc_text = redact_text(record.exc_text)
         return True

@@ -8,9 +8,8 @@ across every service hop; otherwise a fresh UUID4 hex is generated.
 from __future__ import annotations
 
 import contextvars
-import os
-import random
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -30,23 +29,10 @@ _current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar
 )
 
 
-# uuid4's version (4) and variant (RFC 4122) bits, set as uuid.UUID(..., version=4) sets them.
-_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
-_UUID4_SET = (0x8000 << 48) | (4 << 76)
-
-# Request IDs must be unique, not secret (clients may send their own): a generator of our own,
-# seeded from os.urandom, instead of a system call per request. Not the module-level one, which
-# an application may seed (random.seed(42) in two services would repeat each other's IDs); and
-# reseeded in a forked child (gunicorn workers), which would otherwise repeat its parent's.
-_random = random.Random()  # noqa: S311 - unique, not secret (see above)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_random.seed)
-
-
 def generate_request_id() -> str:
-    """Return a new random request ID: a version-4 UUID as 32 hex characters (the shape of
-    ``uuid.uuid4().hex``), built from the random bits directly (cheaper than a ``uuid.UUID``)."""
-    return f"{_random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    """Return a new random request ID: ``uuid.uuid4().hex`` (32 hex characters from the
+    operating system's random source, so forked workers and seeded ``random`` never repeat)."""
+    return uuid.uuid4().hex
 
 
 def is_safe_request_id(value: str | None) -> bool:

@@ -101,12 +101,15 @@ def test_the_image_command_serves_health_ready_and_static_files(dockerfile, data
     assert probe.returncode == 0, probe.stdout + probe.stderr
     assert probe.stdout.startswith("200 ")
 
-    # gunicorn's access log goes through the application's logging (JSON in settings.prod),
-    # with the request's ID in its own field.
+    # One line per request, the application's request log (JSON in settings.prod), with the
+    # request's ID in its own field; gunicorn's access log is off, its error log goes through the
+    # application's logging.
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    access = [line for line in lines if line["logger"] == "gunicorn.access"]
-    ready_lines = [line for line in access if '"GET /ready ' in line["message"]]
+    served = [line for line in lines if line["logger"] == "apipatterns.requests"]
+    ready_lines = [line for line in served if line["path"] == "/ready"]
     assert ready_lines and ready_lines[0]["request_id"] not in ("", "-")
+    assert ready_lines[0]["status"] == 200 and ready_lines[0]["method"] == "GET"
+    assert not any(line["logger"] == "gunicorn.access" for line in lines)
     assert any(line["logger"] == "gunicorn.error" for line in lines)  # the master's own lines
 
 
@@ -131,7 +134,7 @@ def test_wsgi_app_and_settings_pick_the_service(dockerfile, database_url, tmp_pa
 
     assert ready[0] == 200, ready[2]
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    served = [line for line in lines if line["logger"] == "gunicorn.access"]
+    served = [line for line in lines if line["logger"] == "apipatterns.requests"]
     assert served and {line["service"] for line in served} == {"user-service"}
 
 

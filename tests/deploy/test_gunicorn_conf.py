@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import runpy
 
 import pytest
 from django.conf import settings
+from gunicorn.glogging import Logger
 
 from tests.deploy.conftest import production_env
 from tests.deploy.test_entrypoint import run
@@ -54,18 +54,17 @@ def test_gunicorn_logs_through_the_application_logging(monkeypatch):
 
     assert logconfig["handlers"] == settings.LOGGING["handlers"]
     assert logconfig["formatters"] == settings.LOGGING["formatters"]
-    for name in ("gunicorn.error", "gunicorn.access"):
-        assert logconfig["loggers"][name]["handlers"] == []
-        assert logconfig["loggers"][name]["propagate"] is True
+    assert logconfig["loggers"]["gunicorn.error"]["handlers"] == []
+    assert logconfig["loggers"]["gunicorn.error"]["propagate"] is True
 
 
-def test_access_records_get_the_request_id_from_the_response_header(monkeypatch):
-    access_filter = load(monkeypatch)["AccessRequestIDFilter"]()
-    record = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, "%(r)s", None, None)
-    record.args = {"r": "GET /ready HTTP/1.1", "{x-request-id}o": "abc123"}
-
-    assert access_filter.filter(record) is True
-    assert record.request_id == "abc123"
+def test_gunicorn_writes_no_access_log(monkeypatch):
+    # The application's request log is the one line per request (issue 17).
+    config = load(monkeypatch)
+    logger = config["logger_class"]
+    assert issubclass(logger, Logger)
+    assert logger.access_log_enabled.fget(None) is False
+    assert config["logconfig_dict"]["loggers"]["gunicorn.access"]["propagate"] is False
 
 
 @pytest.mark.parametrize(
@@ -126,8 +125,9 @@ def test_requests_gunicorn_refuses_get_problem_json_not_html(
     assert "9000" not in problem["detail"] and "<" not in body.decode()
 
 
-def test_the_access_log_never_holds_a_query_string(gunicorn_run):
-    """docs/security.md: query strings (tokens, reset keys, emails) stay out of every log."""
+def test_one_line_per_request_and_never_a_query_string(gunicorn_run):
+    """docs/security.md: query strings (tokens, reset keys, emails) stay out of every log;
+    the request log is the one line per request (gunicorn's access log is off)."""
     import time
     import urllib.request
     import uuid
@@ -148,12 +148,15 @@ def test_the_access_log_never_holds_a_query_string(gunicorn_run):
         lines = [
             line
             for line in log.read_text(errors="replace").splitlines()
-            if request_id in line and "gunicorn.access" in line
+            if request_id in line and "apipatterns.requests" in line
         ]
         time.sleep(0.1)
     assert lines, log.read_text()[-2000:]
-    assert '"GET /health HTTP/1.1" 200' in lines[0]
+    assert len(lines) == 1
+    assert "GET /health 200 " in lines[0] and "remote=127.0.0.1" in lines[0]
     text = log.read_text(errors="replace")
+    assert "gunicorn.access" not in text
+    assert len([line for line in text.splitlines() if request_id in line]) == 1
     assert secret not in text
     assert "victim" not in text
 

@@ -535,8 +535,10 @@ def test_no_request_ended_in_a_server_error(stack):
     # Upstream failures during the outage are 503s by design; a 500 anywhere is a bug.
     for spec in SERVICES:
         text = (stack.log_dir / f"{spec.slug}.log").read_text()
-        assert "gunicorn.access" in text  # the access log is there to be checked
+        assert "apipatterns.requests" in text  # the request log is there to be checked
         errors = re.findall(
-            r'^.*"[A-Z]+ [^"]*HTTP/1\.[01]" 500 .*$|^.*internal_error.*$', text, re.M
+            r"^.* apipatterns\.requests \[[^]]*\] [A-Z]+ \S+ 500 .*$|^.*internal_error.*$",
+            text,
+            re.M,
         )
         assert not errors, (spec.name, errors)

@@ -1,9 +1,11 @@
 """Request IDs: taken from a safe incoming header, else generated; in logs and responses."""
 
+import inspect
 import logging
 import os
 import random
 import re
+import sys
 import uuid
 
 import pytest
@@ -34,7 +36,6 @@ def test_missing_request_id_is_generated(client):
 
 
 def test_generated_ids_are_uuid4_hex():
-    # Built from random bits without a uuid.UUID object: same format as uuid.uuid4().hex.
     ids = {generate_request_id() for _ in range(2000)}
     assert len(ids) == 2000
     for value in ids:
@@ -107,3 +108,10 @@ def test_log_records_outside_requests_have_a_placeholder(log_output):
     stream = log_output("text")
     logging.getLogger("cron").info("tick")
     assert "[-] tick" in stream.getvalue()
+
+
+def test_generated_ids_come_from_uuid4():
+    # Issue 16: the standard library's generator, not a random.Random of our own.
+    source = inspect.getsource(generate_request_id)
+    assert "uuid.uuid4()" in source
+    assert "import random" not in inspect.getsource(sys.modules[generate_request_id.__module__])
