@@ -129,7 +129,7 @@ def check_drf_authentication(
                 hint=(
                     'Add "DEFAULT_AUTHENTICATION_CLASSES": '
                     f"{SUITE_AUTHENTICATION_CLASSES!r} to REST_FRAMEWORK in your settings "
-                    "(a consumer service: settings.services.consumer_rest_framework)."
+                    "(a consumer service: shared_core.presets.consumer_rest_framework)."
                 ),
                 id="accounts.W001",
             )

@@ -1,4 +1,4 @@
-"""settings.services and the demo services' settings modules: own name, database and cache."""
+"""The demo services' settings modules on the presets: own name, database, cache; production."""
 
 import json
 import os
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from settings.services import (
+from shared_core.presets import (
     consumer_installed_apps,
     consumer_rest_framework,
+    database,
     service_caches,
-    service_database,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +24,14 @@ SERVICE_SETTINGS = {
 }
 
 
+def service_database(slug: str) -> dict:
+    """What a demo service's presets ask for: its own SQLite file unless DATABASE_URL is set."""
+    return database(f"sqlite:///{ROOT / 'var' / f'{slug}.sqlite3'}", server=True)
+
+
 def test_service_database_defaults_to_its_own_sqlite_file(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    config = service_database("ticket")["default"]
+    config = service_database("ticket")
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["NAME"] == str(ROOT / "var" / "ticket.sqlite3")
     # A threaded server on one SQLite file needs these, or it fails with "database is locked".
@@ -37,7 +42,7 @@ def test_service_database_defaults_to_its_own_sqlite_file(monkeypatch):
 
 def test_service_database_follows_database_url(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db:5432/ticket_service")
-    config = service_database("ticket")["default"]
+    config = service_database("ticket")
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["NAME"] == "ticket_service"
     assert "OPTIONS" not in config or "transaction_mode" not in config["OPTIONS"]
@@ -96,7 +101,6 @@ def test_every_variable_the_services_read_is_documented():
     )
     sources = [
         ROOT / "shared_core" / "presets.py",
-        ROOT / "settings" / "services.py",
         ROOT / "services" / "runner.py",
     ]
     sources += [
