@@ -29,6 +29,13 @@ def service_database(slug: str) -> dict:
     return database(f"sqlite:///{ROOT / 'var' / f'{slug}.sqlite3'}", server=True)
 
 
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (settings are read once per process)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_service_database_defaults_to_its_own_sqlite_file(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = service_database("ticket")
@@ -83,9 +90,7 @@ def test_each_service_has_its_own_name_database_and_urls(name, module, tmp_path)
         "s.CACHES['default']['KEY_PREFIX'],"
         "s.LOGGING['filters']['request_context']['service_name']]))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     service_name, db_name, urlconf, wsgi, prefix, log_name = json.loads(result.stdout)
     package = module.rsplit(".", 1)[0]
@@ -175,9 +180,7 @@ def test_production_is_the_default_of_each_services_wsgi_settings(module):
     # No DJANGO_ENV: the WSGI entry point (gunicorn) gets production, which refuses the dev key.
     env = service_env(module, SECRET_KEY="django-insecure-dev-only-change-me")
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = run_python(code, env)
     assert result.returncode != 0
     assert "SECRET_KEY is too weak" in result.stderr
 
@@ -220,9 +223,7 @@ def test_a_service_reads_its_secrets_from_files(tmp_path):
         "import json; from django.conf import settings as s; print(json.dumps(["
         "s.SECRET_KEY[:20], s.SERVICE_AUTH_TOKEN, s.ACCEPTED_SERVICE_TOKENS]))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [
         "f" * 20,
@@ -249,9 +250,7 @@ def test_a_service_connects_through_djangos_pool_with_pool_true(db):
         "print(type(connection.pool).__name__, cursor.fetchone()[0]); connection.close(); "
         "print(connection.pool.get_stats()['pool_size'] >= 1)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["ConnectionPool", "1", "True"]
 
@@ -273,9 +272,7 @@ def test_consumer_services_admin_lists_only_their_own_models(module, expected):
         "print(json.dumps(sorted(m._meta.label for m in apps.get_models()"
         " if admin.site.is_registered(m))))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == expected
 
@@ -287,9 +284,7 @@ def test_the_user_service_admin_keeps_the_identity_models():
         "from accounts.models import User; from allauth.usersessions.models import UserSession;"
         "print(admin.site.is_registered(User), admin.site.is_registered(UserSession))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
 
