@@ -360,6 +360,9 @@ def common(
     # who reads logs (accounts.E005 refuses console/dummy with DEBUG off unless
     # EMAIL_ALLOW_CONSOLE_BACKEND is on). Production: EMAIL_URL=smtp://…
     s.update(env.email_url("EMAIL_URL", default="filemail://"))
+    if s["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+        # One file per connection in sending order (Django's names can collide within a second).
+        s["EMAIL_BACKEND"] = "accounts.mail.OutboxEmailBackend"
     s["EMAIL_FILE_PATH"] = env.str("EMAIL_FILE_PATH", default="") or str(base_dir / "var" / "mail")
     s["EMAIL_ALLOW_CONSOLE_BACKEND"] = env.bool("EMAIL_ALLOW_CONSOLE_BACKEND", default=False)
     s["DEFAULT_FROM_EMAIL"] = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")

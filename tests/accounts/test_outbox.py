@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 @pytest.fixture
 def outbox(settings, tmp_path):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_BACKEND = "accounts.mail.OutboxEmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
     return tmp_path / "mail"
 

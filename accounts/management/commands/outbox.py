@@ -1,9 +1,10 @@
 """``manage.py outbox``: read the development outbox (``EMAIL_URL=filemail://``).
 
-The demo stack never prints mail into its logs (a reset link is a live token); Django's file
-backend writes each message under ``EMAIL_FILE_PATH`` instead, and this command shows the newest
-ones on the terminal of whoever asks: ``manage.py outbox`` (the last 5), ``--last N``,
-``--to EMAIL`` (only messages to that address), ``--links`` (only the links in each body).
+The demo stack never prints mail into its logs (a reset link is a live token); the file backend
+(``accounts.mail.OutboxEmailBackend``) writes each message under ``EMAIL_FILE_PATH`` instead, and
+this command shows the newest ones on the terminal of whoever asks: ``manage.py outbox`` (the
+last 5), ``--last N``, ``--to EMAIL`` (only messages to that address), ``--links`` (only the
+links in each body).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.mail.backends import filebased
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from accounts.conf import accounts_settings
 
-FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 # Django's file backend separates the messages of one file with a line of 79 dashes.
 _SEPARATOR = re.compile(r"^-{79}$", re.M)
@@ -58,7 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--links", action="store_true", help="print only the links")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.EMAIL_BACKEND != FILE_BACKEND:
+        if not issubclass(import_string(settings.EMAIL_BACKEND), filebased.EmailBackend):
             raise CommandError(
                 f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}, not the file backend: there is no "
                 "outbox to read (set EMAIL_URL=filemail:// for one)."
