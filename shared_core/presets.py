@@ -705,4 +705,6 @@ def service(
     if consumer:
         s["INSTALLED_APPS"] = consumer_installed_apps(s["INSTALLED_APPS"])
         s["REST_FRAMEWORK"] = consumer_rest_framework(s["REST_FRAMEWORK"])
+        # client_for("user-service") finds the identity service where authentication does.
+        s["SERVICE_URL_SETTINGS"] = {"user-service": "IDENTITY_SERVICE_URL"}
     return for_environment(s, env_name)

@@ -24,6 +24,3 @@ globals().update(
         consumer=True,
     )
 )
-
-# Where client_for(<service name>) finds each service this one calls (the topology's url_env).
-SERVICE_URL_SETTINGS = {"user-service": "IDENTITY_SERVICE_URL"}

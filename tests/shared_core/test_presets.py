@@ -378,3 +378,11 @@ def test_production_settings_reuse_one_postgresql_connection_across_requests(
     else:
         # The old behaviour, for contrast: nothing stays connected between requests.
         assert first == second == set(), (mode, first, second)
+
+
+def test_a_consumer_finds_the_user_service_where_authentication_does(clean_env):
+    clean_env.setenv("DJANGO_ENV", "development")
+    consumer = build(consumer=True)
+    assert consumer["SERVICE_URL_SETTINGS"] == {"user-service": "IDENTITY_SERVICE_URL"}
+    assert consumer["IDENTITY_SERVICE_URL"]
+    assert "SERVICE_URL_SETTINGS" not in build()
