@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.apipatterns.conftest import problem
-from tests.settings.test_services import ROOT, SERVICE_SETTINGS, service_env
+from tests.services.test_settings import ROOT, SERVICE_SETTINGS, service_env
 
 ASSET = re.compile(r'(?:src|href)="([^"]+)"')
 
