@@ -63,16 +63,9 @@ machine moves all of them. Then the cost of
 formatting 1, 100 and 10,000 field errors (exception -> rendered body). Asserts nothing: figures
 only. The ``LOG_LEVEL=WARNING`` row is the stack's cost when the request line is filtered out.
 
-What the previous version of this bench got wrong, and in whose favour: the full stack's route had
-a converter and came after both bare routes in one URLconf (against the full stack); the bare side
-had JSONRenderer only, not DRF's default renderer pair (against the full stack: real DRF defaults
-cost more); the paginated list used different query strings on the two sides; bare always ran
-first in a round and the first case ran right after start-up (the same bare view measured ~345 µs
-there and ~220 µs in the last case); 2,000 rotating clients in a local-memory cache that keeps 300
-entries culled the throttle counters all the time, so nearly every request opened a new window and
-paid for culling (against the full stack, and unlike Redis); the WSGI environ was built inside the
-timed loop (the same cost on both sides, which pulls the ratio towards 1: in favour of the full
-stack); the collector was left to run whenever; and REST_FRAMEWORK was a hand-kept copy.
+Both sides get the same URLconf shape, DRF's default renderer pair, the same query strings,
+a warm start, a prebuilt WSGI environ and a client set the cache never culls, so neither side
+pays for a difference of set-up.
 
 Figures: bench/README.md.
 """
