@@ -8,9 +8,10 @@ from rest_framework import serializers
 
 from accounts.models import User, validate_timezone
 from accounts.roles import roles_of
+from apipatterns.serializers import FieldsOnceMixin
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     """A user as the API shows it (to the user, admins and services)."""
 
     roles = serializers.SerializerMethodField()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apipatterns.serializers import FieldsOnceMixin
 from services.file_service.files.models import StoredFile
 
 
-class StoredFileSerializer(serializers.ModelSerializer):
+class StoredFileSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     """A file's metadata (the content is at ``/api/v1/files/{id}/content``)."""
 
     class Meta:

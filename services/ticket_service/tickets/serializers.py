@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apipatterns.serializers import FieldsOnceMixin
 from services.ticket_service.tickets import users
 from services.ticket_service.tickets.models import (
     Comment,
@@ -18,7 +19,7 @@ from services.ticket_service.tickets.models import (
 )
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     """A ticket: ``reporter_id`` is the caller; ``assignee_id`` must be an agent."""
 
     class Meta:
@@ -59,7 +60,7 @@ class TicketSerializer(serializers.ModelSerializer):
         return value
 
 
-class TicketInternalSerializer(serializers.ModelSerializer):
+class TicketInternalSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     """What other services learn about a ticket on ``/internal/v1/tickets/{id}``."""
 
     class Meta:
@@ -68,7 +69,7 @@ class TicketInternalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     """A comment; ``author_id`` is the caller, ``ticket_id`` comes from the URL."""
 
     ticket_id = serializers.UUIDField(read_only=True)
