@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.stack_bench import BenchStack, login, machine
-from services.runner import FILE, SERVICES, TICKET, USER, Stack, free_ports
+from services.runner import FILE, TICKET, USER, Stack
 from services.user_service.roles import DEFAULT_DEMO_PASSWORD
 
 LOCUSTFILE = Path(__file__).resolve().parent / "load_stack_app" / "locustfile.py"
@@ -130,15 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         }
     )
-    ports = dict(zip((s.name for s in SERVICES), free_ports(3), strict=True))
-    stack = BenchStack(
-        ports=ports,
-        data_dir=work / "data",
-        env=env,
-        log_dir=work / "logs",
-        output=open(os.devnull, "w"),  # noqa: SIM115 - lives as long as the stack
-        threads=args.threads,
-    )
+    stack = BenchStack.on_free_ports(work, env, args.threads)
     database = "PostgreSQL" if "postgres" in env.get("DATABASE_URL", "") else "SQLite"
     cache = "Redis" if env.get("CACHE_URL", "").startswith("redis") else "local memory"
     print(f"Machine: {machine()}")

@@ -94,6 +94,19 @@ class BenchStack(Stack):
             env["DJANGO_SETTINGS_MODULE"] = BENCH_SETTINGS[spec.name]
         return env
 
+    @classmethod
+    def on_free_ports(cls, work: Path, env: dict[str, str], threads: int) -> BenchStack:
+        """The three services on free ports, data and logs under ``work``, output discarded."""
+        ports = dict(zip((s.name for s in SERVICES), free_ports(3), strict=True))
+        return cls(
+            ports=ports,
+            data_dir=work / "data",
+            env=env,
+            log_dir=work / "logs",
+            output=open(os.devnull, "w"),
+            threads=threads,
+        )
+
 
 def machine() -> str:
     """CPU, Python, kernel and load: the line every bench figure is read against."""
@@ -392,15 +405,7 @@ def bench_stack(args: argparse.Namespace, work: Path) -> Iterator[tuple[Stack, s
         base_url = database_base_url(source)
         recreate_databases(base_url)
         env["DATABASE_URL"] = base_url
-    ports = dict(zip((s.name for s in SERVICES), free_ports(3), strict=True))
-    stack = BenchStack(
-        ports=ports,
-        data_dir=work / "data",
-        env=env,
-        log_dir=work / "logs",
-        output=open(os.devnull, "w"),  # noqa: SIM115 - lives as long as the stack
-        threads=args.threads,
-    )
+    stack = BenchStack.on_free_ports(work, env, args.threads)
     stack.claim()
     try:
         stack.prepare()
