@@ -111,9 +111,12 @@ def _add_to_counter(cache: Any, key: str, amount: int, timeout: int) -> int:
         return amount
 
 
+_PROCESS_LOCAL = (LocMemCache, DummyCache)
+
+
 def _is_process_local(cache: Any) -> bool:
     """Whether ``cache`` lives in this process only (nothing to reconcile: count exactly)."""
-    return isinstance(cache, LocMemCache | DummyCache)
+    return isinstance(cache, _PROCESS_LOCAL)
 
 
 class _Lease:
@@ -194,7 +197,7 @@ def _allow(cache: Any, key: str, rate: int, now: float, window: int, window_end:
     # it gone and starts the window again.
     ttl = math.ceil(window_end - now) + 1
     counter_key = f"{key}:{window}"
-    if _is_process_local(cache) or apipatterns_settings.API_THROTTLE_LEASE_SIZE <= 1:
+    if isinstance(cache, _PROCESS_LOCAL) or apipatterns_settings.API_THROTTLE_LEASE_SIZE <= 1:
         return _add_to_counter(cache, counter_key, 1, ttl) <= rate
     lease = _book(cache).lease(cache.make_key(counter_key), now)
     with lease.lock:
@@ -306,10 +309,10 @@ class AnonOrUserRateThrottle(_WindowCounterMixin, throttling.SimpleRateThrottle)
 
     def allow_request(self, request: Any, view: Any) -> bool:
         key = self.get_cache_key(request, view)
-        self.rate = self.get_rate()
-        if self.rate is None:
+        self.rate = rate = self.get_rate()
+        if rate is None:
             return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
+        self.num_requests, self.duration = self.parse_rate(rate)  # type: ignore[assignment]
         return self._count(key)
 
 
