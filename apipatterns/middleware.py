@@ -83,7 +83,7 @@ class ProblemDetailsMiddleware:
 def _body_size(response: HttpResponseBase) -> int | None:
     """The body's length in bytes: its ``Content-Length``, else the length of a non-streaming
     body; ``None`` for a streaming body of unknown length."""
-    length = response.get("Content-Length")
+    length = response.headers.get("Content-Length")
     if length is not None and length.isdigit():
         return int(length)
     if response.streaming:

@@ -132,8 +132,9 @@ class _LeaseBook:
     #: Past this many clients, leases of ended windows are dropped (at most once a second).
     SWEEP_ABOVE = 4096
 
-    def __init__(self, clears: int) -> None:
+    def __init__(self, clears: int, shared: bool = False) -> None:
         self.clears = clears
+        self.shared = shared  # one book for every cache object on a server (suite's Redis)
         self.leases: dict[str, _Lease] = {}
         self.lock = threading.Lock()
         self.next_sweep = 0.0
@@ -168,7 +169,7 @@ def _book(cache: Any) -> _LeaseBook:
             with _books_lock:
                 book = _books.get(cache.location)
                 if book is None or book.clears != clears:
-                    book = _books[cache.location] = _LeaseBook(clears)
+                    book = _books[cache.location] = _LeaseBook(clears, shared=True)
         return book
     book = _object_books.get(cache)
     if book is None:
@@ -184,15 +185,22 @@ def _lease_size(rate: int, seen: int) -> int:
     return max(1, min(size, share))
 
 
+def _ttl(now: float, window_end: float) -> int:
+    """The counter's timeout: a second past its window's end, so a late increment never finds
+    it gone and starts the window again."""
+    return math.ceil(window_end - now) + 1
+
+
 def _allow(cache: Any, key: str, rate: int, now: float, window: int, window_end: float) -> bool:
     """Count one request of ``key`` in ``window``; whether it is within ``rate``."""
-    # The counter lives until a second after its window ends, so a late increment never finds
-    # it gone and starts the window again.
-    ttl = math.ceil(window_end - now) + 1
     counter_key = f"{key}:{window}"
     if apipatterns_settings.API_THROTTLE_LEASE_SIZE <= 1:
-        return _add_to_counter(cache, counter_key, 1, ttl) <= rate
-    lease = _book(cache).lease(cache.make_key(counter_key), now)
+        return _add_to_counter(cache, counter_key, 1, _ttl(now, window_end)) <= rate
+    book = _book(cache)
+    # The suite's Redis book is shared by the aliases on one server: keyed by the full cache key
+    # (their prefixes differ); a cache object's own book by the key it is given.
+    book_key = cache.make_key(counter_key) if book.shared else counter_key
+    lease = book.leases.get(book_key) or book.lease(book_key, now)
     with lease.lock:
         if lease.window != window:  # new (a lease is never carried into the next window)
             lease.window, lease.expires = window, window_end
@@ -203,7 +211,7 @@ def _allow(cache: Any, key: str, rate: int, now: float, window: int, window_end:
         if lease.seen >= rate and isinstance(cache, SuiteRedisCache):
             return False  # the window's budget is spent (and this process saw no clear())
         size = _lease_size(rate, lease.seen)
-        total = _add_to_counter(cache, counter_key, size, ttl)
+        total = _add_to_counter(cache, counter_key, size, _ttl(now, window_end))
         if total <= 0:  # the cache is down (fail-safe): nothing counted, let it through
             return True
         first = total - size + 1
