@@ -3,7 +3,9 @@
 Run from the repository root with the suite installed (``source scripts/venv.sh``), as a module so
 that the project's ``settings`` package is importable::
 
-    python -m bench.envelope_bench [--requests 20] [--rounds 200]
+    python -m bench.envelope_bench [--requests 20] [--rounds 200] [--only "small view" ...]
+
+(``--only ROW``, repeatable: just those rows, measured the same way, for quick A/B runs.)
 
 One process, one run, DEBUG off, requests served through Django's WSGI handler (no network).
 Both stacks serve the same view code (one mixin) at the same route, ``api/<str:version>/small``
