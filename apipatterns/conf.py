@@ -35,11 +35,10 @@ apipatterns_settings = AppSettings(
         Setting(
             "API_THROTTLE_LEASE_SIZE",
             20,
-            "Most units of a client's throttle budget a worker process leases from a shared "
-            "cache (Redis) in one round trip and then serves locally; a client never gets more "
-            "than its rate, and at most `lease - 1` units per process go unused in a window. "
-            "`1`: one round trip per request (exact counting everywhere). Local-memory caches "
-            "always count exactly.",
+            "Most units of a client's throttle budget a worker leases from the cache's counter "
+            "(Redis: one round trip; local memory: one `incr`) and then serves locally; a "
+            "client never gets more than its rate, and at most `lease - 1` units per worker go "
+            "unused in a window. `1`: one cache operation per request (exact counting).",
         ),
         Setting(
             "API_THROTTLE_LEASE_WORKERS",

@@ -11,11 +11,11 @@ Order in ``MIDDLEWARE`` (``settings.base``)::
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
+from time import perf_counter
 
 from django.http import HttpRequest, HttpResponseBase
-from django.utils.functional import empty
+from django.utils.functional import LazyObject, empty
 
 from apipatterns.handlers import exception_response
 from apipatterns.problems import Problem, ProblemJSONResponse
@@ -83,7 +83,7 @@ class ProblemDetailsMiddleware:
 def _body_size(response: HttpResponseBase) -> int | None:
     """The body's length in bytes: its ``Content-Length``, else the length of a non-streaming
     body; ``None`` for a streaming body of unknown length."""
-    length = response.get("Content-Length")
+    length = response.headers.get("Content-Length")
     if length is not None and length.isdigit():
         return int(length)
     if response.streaming:
@@ -96,9 +96,8 @@ def _user_id(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is None:
         return "-"
-    wrapped = getattr(user, "_wrapped", None)
-    if wrapped is empty:  # AuthenticationMiddleware's lazy user, never looked at
-        return "-"
+    if isinstance(user, LazyObject) and user._wrapped is empty:
+        return "-"  # AuthenticationMiddleware's lazy user, never looked at
     if not getattr(user, "is_authenticated", False):
         return "anonymous"
     user_id = getattr(user, "id", None)
@@ -121,14 +120,14 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        start = time.perf_counter()
+        start = perf_counter()
         response = self.get_response(request)
         status = response.status_code
         level = (
             logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
         )
         if logger.isEnabledFor(level):
-            duration_ms = round((time.perf_counter() - start) * 1000, 2)
+            duration_ms = round((perf_counter() - start) * 1000, 2)
             user_id = _user_id(request)
             method, path = request.method, request.path
             size = _body_size(response)

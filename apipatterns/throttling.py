@@ -9,36 +9,39 @@ window is that a client can get up to twice the rate across a window boundary. `
 integer number of seconds to the end of the window, at least 1; the exception handler sends it as
 ``Retry-After`` and as ``retry_after`` in the body.
 
-**Leases (shared caches: Redis).** A request does not make a network round trip: a worker process
-leases a block of the window's budget from the shared counter with one atomic increment (``INCRBY``
-and ``EXPIRE`` in one script on :class:`shared_core.cache.SuiteRedisCache`; the cache's public
-``incr``/``add`` on other shared backends), then serves requests from it under a lock, and leases
-again when it is spent. A lease of ``n`` that brings the counter to ``t`` is the units numbered
-``t-n+1 … t``; only units numbered up to the rate are ever served, so:
+**Leases (every cache: Redis, local memory, ...).** A request does not touch the cache: a worker
+(a process on the suite's Redis cache, a thread on other backends, whose cache objects are per
+thread) leases a block of the window's budget from the counter with one atomic increment
+(``INCRBY`` and ``EXPIRE`` in one script on :class:`shared_core.cache.SuiteRedisCache`; the cache's
+public ``incr``/``add`` on other backends, ``LocMemCache`` included), then serves requests from it
+under a lock, and leases again when it is spent. A lease of ``n`` that brings the counter to ``t``
+is the units numbered ``t-n+1 … t``; only units numbered up to the rate are ever served, so:
 
 - **a client never gets more than its rate in a window** while the cache answers, whatever the
-  number of processes and threads (the units are numbered by the shared counter's atomic
-  increments; a lease taken in one window is never used in the next);
-- it may get **fewer**: units leased by a process that then receives no more of that client's
-  requests in the window are lost, at most ``lease - 1`` per process; the lease size is
+  number of processes and threads (the units are numbered by the counter's atomic increments; a
+  lease taken in one window is never used in the next);
+- it may get **fewer**: units leased by a worker that then receives no more of that client's
+  requests in the window are lost, at most ``lease - 1`` per worker; the lease size is
   ``max(1, min(API_THROTTLE_LEASE_SIZE, remaining // API_THROTTLE_LEASE_WORKERS))`` where
-  ``remaining`` is the rate minus the counter as the process last saw it, so leases shrink to
+  ``remaining`` is the rate minus the counter as the worker last saw it, so leases shrink to
   one unit as the budget runs out and small rates are counted one by one;
 - once a lease finds the budget spent, the process refuses that client locally until the
   window ends, with the suite's Redis cache (no round trip for refused requests either; a
-  ``clear()`` in this process starts the book again); other shared backends ask the cache for
-  each refused request, as a ``clear()`` elsewhere could not be seen;
+  ``clear()`` in this process starts the book again); other backends ask the cache for each
+  refused request, as a ``clear()`` could not be seen otherwise;
+- the counter (``cache.get``) holds the units leased, at least the requests served; a
+  ``clear()`` resets it, and units a worker leased before it are still served (with the suite's
+  Redis cache a ``clear()`` in this process drops this process's leases too);
 - a Redis outage fails open as before (``FailSafeRedisCache`` counts nothing, the request
   passes); a counter lost with its cache (``clear()``, eviction) starts again from 0, as before.
 
-One round trip per lease instead of one per request: with the default lease size (20) a busy
-client costs a twentieth of a round trip per request.
+One cache operation per lease instead of one per request: with the default lease size (20) a busy
+client costs a twentieth of a round trip per request on Redis, and a fraction of
+``LocMemCache.incr`` (key check, lock, pickling) in local memory.
 
-**Exact counting (process-local caches: local memory).** With ``LocMemCache`` (each process has
-its own, so there is nothing to reconcile) or ``API_THROTTLE_LEASE_SIZE = 1``, every request is
-counted in the cache itself with its public API (``incr``, and ``add`` when the window's counter
-does not exist yet; ``incr_or_create`` on the suite's Redis cache), so ``cache.get`` reads the
-exact count and ``cache.clear()`` resets it.
+**Exact counting.** With ``API_THROTTLE_LEASE_SIZE = 1`` every request is counted in the cache
+itself with its public API (``incr``, and ``add`` when the window's counter does not exist yet;
+``incr_or_create`` on the suite's Redis cache), so ``cache.get`` reads the exact count.
 
 The default (``REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]``) is one class,
 :class:`AnonOrUserRateThrottle`: authenticated principals at the ``user`` rate by id, anonymous
@@ -57,8 +60,6 @@ from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
-from django.core.cache.backends.dummy import DummyCache
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from rest_framework import throttling
@@ -111,11 +112,6 @@ def _add_to_counter(cache: Any, key: str, amount: int, timeout: int) -> int:
         return amount
 
 
-def _is_process_local(cache: Any) -> bool:
-    """Whether ``cache`` lives in this process only (nothing to reconcile: count exactly)."""
-    return isinstance(cache, LocMemCache | DummyCache)
-
-
 class _Lease:
     """A process's block of one client's budget in one window (see the module docstring)."""
 
@@ -136,8 +132,9 @@ class _LeaseBook:
     #: Past this many clients, leases of ended windows are dropped (at most once a second).
     SWEEP_ABOVE = 4096
 
-    def __init__(self, clears: int) -> None:
+    def __init__(self, clears: int, shared: bool = False) -> None:
         self.clears = clears
+        self.shared = shared  # one book for every cache object on a server (suite's Redis)
         self.leases: dict[str, _Lease] = {}
         self.lock = threading.Lock()
         self.next_sweep = 0.0
@@ -172,7 +169,7 @@ def _book(cache: Any) -> _LeaseBook:
             with _books_lock:
                 book = _books.get(cache.location)
                 if book is None or book.clears != clears:
-                    book = _books[cache.location] = _LeaseBook(clears)
+                    book = _books[cache.location] = _LeaseBook(clears, shared=True)
         return book
     book = _object_books.get(cache)
     if book is None:
@@ -188,15 +185,22 @@ def _lease_size(rate: int, seen: int) -> int:
     return max(1, min(size, share))
 
 
+def _ttl(now: float, window_end: float) -> int:
+    """The counter's timeout: a second past its window's end, so a late increment never finds
+    it gone and starts the window again."""
+    return math.ceil(window_end - now) + 1
+
+
 def _allow(cache: Any, key: str, rate: int, now: float, window: int, window_end: float) -> bool:
     """Count one request of ``key`` in ``window``; whether it is within ``rate``."""
-    # The counter lives until a second after its window ends, so a late increment never finds
-    # it gone and starts the window again.
-    ttl = math.ceil(window_end - now) + 1
     counter_key = f"{key}:{window}"
-    if _is_process_local(cache) or apipatterns_settings.API_THROTTLE_LEASE_SIZE <= 1:
-        return _add_to_counter(cache, counter_key, 1, ttl) <= rate
-    lease = _book(cache).lease(cache.make_key(counter_key), now)
+    if apipatterns_settings.API_THROTTLE_LEASE_SIZE <= 1:
+        return _add_to_counter(cache, counter_key, 1, _ttl(now, window_end)) <= rate
+    book = _book(cache)
+    # The suite's Redis book is shared by the aliases on one server: keyed by the full cache key
+    # (their prefixes differ); a cache object's own book by the key it is given.
+    book_key = cache.make_key(counter_key) if book.shared else counter_key
+    lease = book.leases.get(book_key) or book.lease(book_key, now)
     with lease.lock:
         if lease.window != window:  # new (a lease is never carried into the next window)
             lease.window, lease.expires = window, window_end
@@ -207,7 +211,7 @@ def _allow(cache: Any, key: str, rate: int, now: float, window: int, window_end:
         if lease.seen >= rate and isinstance(cache, SuiteRedisCache):
             return False  # the window's budget is spent (and this process saw no clear())
         size = _lease_size(rate, lease.seen)
-        total = _add_to_counter(cache, counter_key, size, ttl)
+        total = _add_to_counter(cache, counter_key, size, _ttl(now, window_end))
         if total <= 0:  # the cache is down (fail-safe): nothing counted, let it through
             return True
         first = total - size + 1
@@ -306,10 +310,10 @@ class AnonOrUserRateThrottle(_WindowCounterMixin, throttling.SimpleRateThrottle)
 
     def allow_request(self, request: Any, view: Any) -> bool:
         key = self.get_cache_key(request, view)
-        self.rate = self.get_rate()
-        if self.rate is None:
+        self.rate = rate = self.get_rate()
+        if rate is None:
             return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
+        self.num_requests, self.duration = self.parse_rate(rate)  # type: ignore[assignment]
         return self._count(key)
 
 

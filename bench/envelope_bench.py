@@ -3,7 +3,9 @@
 Run from the repository root with the suite installed (``source scripts/venv.sh``), as a module so
 that the project's ``settings`` package is importable::
 
-    python -m bench.envelope_bench [--requests 20] [--rounds 200]
+    python -m bench.envelope_bench [--requests 20] [--rounds 200] [--only "small view" ...]
+
+(``--only ROW``, repeatable: just those rows, measured the same way, for quick A/B runs.)
 
 One process, one run, DEBUG off, requests served through Django's WSGI handler (no network).
 Both stacks serve the same view code (one mixin) at the same route, ``api/<str:version>/small``
@@ -454,7 +456,9 @@ def redis_caches(url: str) -> tuple[dict | None, str]:
     return project_caches(url), ""
 
 
-def bench_requests(requests: int, rounds: int, redis_url: str, warmup: int = 300) -> None:
+def bench_requests(
+    requests: int, rounds: int, redis_url: str, warmup: int = 300, only: list[str] | None = None
+) -> None:
     peer = not PEER_MISSING
     stacks = {
         "strict": (COMMON_MIDDLEWARE, SUITE_MIDDLEWARE + COMMON_MIDDLEWARE),
@@ -484,6 +488,8 @@ def bench_requests(requests: int, rounds: int, redis_url: str, warmup: int = 300
             ("Redis: small view", "strict", small, null_logging, redis),
             ("Redis: paginated list", "strict", listing, null_logging, redis),
         ]
+    if only:  # --only: some of the rows (same methodology), for quick A/B runs
+        cases = [case for case in cases if case[0] in only]
     print(
         f"Through WSGIHandler, DEBUG off: {rounds} sets of rounds x {requests} requests "
         "(order alternating), CPU time; throttle cache: local memory, Redis rows: "
@@ -568,9 +574,17 @@ def main() -> None:
         help="Redis for the Redis rows ('' skips them); keys are prefixed, nothing is flushed",
     )
     parser.add_argument("--warmup", type=int, default=300, help="requests per stack before")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="ROW",
+        help="run only this row (its name as printed, e.g. 'Redis: small view'; repeatable) "
+        "and skip the error-formatting table; default: every row",
+    )
     args = parser.parse_args()
-    bench_requests(args.requests, args.rounds, args.redis, args.warmup)
-    bench_errors()
+    bench_requests(args.requests, args.rounds, args.redis, args.warmup, args.only)
+    if not args.only:
+        bench_errors()
 
 
 if __name__ == "__main__":

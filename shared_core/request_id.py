@@ -76,13 +76,17 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # is_safe_request_id(), set_request_id() and reset_request_id() inlined (every request).
         incoming = request.META.get(REQUEST_ID_META_KEY)
-        request_id = incoming if is_safe_request_id(incoming) else generate_request_id()
+        if incoming and _SAFE_REQUEST_ID.fullmatch(incoming) is not None:
+            request_id = incoming
+        else:
+            request_id = generate_request_id()
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = set_request_id(request_id)
+        token = _current_request_id.set(request_id)
         try:
             response = self.get_response(request)
         finally:
-            reset_request_id(token)
-        response[REQUEST_ID_HEADER] = request_id
+            _current_request_id.reset(token)
+        response.headers[REQUEST_ID_HEADER] = request_id
         return response
