@@ -41,8 +41,15 @@ _FIELD_SETS: WeakKeyDictionary[type, tuple[dict[str, Any], tuple[str, ...]]] = W
 
 
 def _follows_current_timezone(field: Any) -> bool:
-    """A ``DateTimeField`` built without ``default_timezone`` (it resolves the zone per value)."""
-    return isinstance(field, serializers.DateTimeField) and not hasattr(field, "timezone")
+    """A ``DateTimeField`` without ``default_timezone`` that asks DRF's rule for every value.
+
+    A subclass with a ``default_timezone()`` of its own keeps asking it per value.
+    """
+    return (
+        isinstance(field, serializers.DateTimeField)
+        and not hasattr(field, "timezone")
+        and type(field).default_timezone is serializers.DateTimeField.default_timezone
+    )
 
 
 class FieldsOnceMixin:
@@ -71,16 +78,10 @@ class FieldsOnceMixin:
 
 
 def _pin_current_timezone(fields: list[serializers.DateTimeField]) -> None:
-    """Give each field the zone its ``default_timezone()`` answers now (one lookup for all)."""
-    drf_default = serializers.DateTimeField.default_timezone
-    current: list[Any] = []  # DRF's rule, asked at most once
+    """Give the fields the zone ``default_timezone()`` answers now: one lookup for all."""
+    current = fields[0].default_timezone()
     for field in fields:
-        if type(field).default_timezone is drf_default:
-            if not current:
-                current.append(field.default_timezone())
-            field.timezone = current[0]
-        else:  # a subclass's own rule: still asked once for this instance
-            field.timezone = field.default_timezone()
+        field.timezone = current
 
 
 @receiver(setting_changed)

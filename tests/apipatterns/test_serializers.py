@@ -161,3 +161,21 @@ def test_without_use_tz_datetimes_stay_naive_as_drfs():
     moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert OnceEventSerializer({"at": moment}).data == EventSerializer({"at": moment}).data
     assert OnceEventSerializer({"at": moment}).data["at"] == "2026-03-01T12:00:00"
+
+
+class TokyoByRule(serializers.DateTimeField):
+    def default_timezone(self) -> Any:
+        return ZoneInfo("Asia/Tokyo") if timezone.get_current_timezone_name() != "UTC" else None
+
+
+class OnceRuleSerializer(FieldsOnceMixin, serializers.Serializer):
+    at = TokyoByRule()
+
+
+def test_a_field_with_its_own_default_timezone_rule_keeps_asking_it():
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    serializer = OnceRuleSerializer({"at": moment})
+    field = serializer.fields["at"]
+    assert field.to_representation(moment) == "2026-03-01T12:00:00"
+    with timezone.override("Europe/Paris"):
+        assert field.to_representation(moment) == "2026-03-01T21:00:00+09:00"
