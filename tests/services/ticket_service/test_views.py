@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.utils import timezone
+from rest_framework import serializers
 
 from services.ticket_service.tickets.models import (
     COMMENT_MAX_LENGTH,
@@ -176,6 +178,28 @@ def test_list_filters_orders_and_rejects_bad_parameters(agent):
         response = client.get(f"/api/v1/tickets?{query}")
         assert response.status_code == 400, query
         assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+
+
+def test_list_without_parameters_is_the_newest_first_and_ignores_unknown_ones(agent):
+    reporter = uuid.uuid4()
+    first = Ticket.objects.create(title="first", reporter_id=reporter)
+    second = Ticket.objects.create(title="second", reporter_id=reporter)
+    client = client_as(agent)
+    for query in ("", "?unknown=1"):
+        response = client.get(f"/api/v1/tickets{query}")
+        assert response.status_code == 200, response.content
+        assert [t["id"] for t in response.json()["data"]] == [str(second.id), str(first.id)]
+
+
+def test_list_datetimes_follow_a_time_zone_activated_for_the_request(agent):
+    ticket = Ticket.objects.create(title="t", reporter_id=uuid.uuid4())
+    with timezone.override("America/Sao_Paulo"):
+        listed = client_as(agent).get("/api/v1/tickets").json()["data"]
+        drf = serializers.DateTimeField()
+        expected = [drf.to_representation(ticket.created_at)]
+        expected.append(drf.to_representation(ticket.updated_at))
+    assert [listed[0]["created_at"], listed[0]["updated_at"]] == expected
+    assert expected[0].endswith("-03:00")
 
 
 def test_pagination_meta_and_bounds(agent):
