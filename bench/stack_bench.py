@@ -17,6 +17,9 @@ row, after a one-second warm-up of each:
 
 - ``bare``: ``GET /bench/bare`` on the ticket service's own worker: a bare DRF view (no auth,
   throttle, envelope or query; a bench-only URL from ``bench/load_stack_app``), the floor;
+- ``floor``: ``bench/gunicorn_floor.py``, a WSGI app answering ``/health``'s bytes and nothing
+  else, under the same gunicorn config in a process of its own: what gunicorn alone costs per
+  request on this machine (``/health`` is read against it);
 - ``health``: ``GET /health`` on the ticket service (the liveness probe);
 - ``ready`` (only with ``--rows … ready``): ``GET /ready`` on the ticket service (database,
   migrations, two caches, the user service's ``/health``);
@@ -43,6 +46,7 @@ limit off and the API throttles raised (all load comes from one address and one 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -63,7 +67,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from services.runner import FILE, SERVICES, TICKET, USER, ServiceSpec, Stack, free_ports
+from services.runner import (
+    FILE,
+    GUNICORN_CONFIG,
+    REPO_ROOT,
+    SERVICES,
+    TICKET,
+    USER,
+    ServiceSpec,
+    Stack,
+    free_ports,
+)
 from services.user_service.roles import DEFAULT_DEMO_PASSWORD
 
 #: The bench-only settings modules (``bench/load_stack_app``): the bare route, no login limit.
@@ -78,7 +92,7 @@ DB_MODES: dict[str, dict[str, str | None]] = {
     "pool": {"CONN_MAX_AGE": None},  # plus ?pool=true in DATABASE_URL
     "default": {"CONN_MAX_AGE": None},
 }
-ROWS = ("bare", "health", "list", "create", "upload")
+ROWS = ("bare", "floor", "health", "list", "create", "upload")
 #: Rows run only when ``--rows`` names them.
 EXTRA_ROWS = ("ready",)
 UPLOAD_BYTES = 2048
@@ -174,7 +188,9 @@ def multipart(fields: Mapping[str, str], name: str, filename: str, content: byte
     return f"multipart/form-data; boundary={boundary}", b"".join(parts)
 
 
-def calls(stack: Stack, token: str, user_id: str, ticket_id: str) -> dict[str, Call]:
+def calls(
+    stack: Stack, token: str, user_id: str, ticket_id: str, floor_url: str = ""
+) -> dict[str, Call]:
     """Every row's request (see the module docstring)."""
     ticket, files = stack.url(TICKET.name), stack.url(FILE.name)
     auth = {"X-Session-Token": token}
@@ -186,6 +202,7 @@ def calls(stack: Stack, token: str, user_id: str, ticket_id: str) -> dict[str, C
     ).encode()
     return {
         "bare": Call("bare DRF view (ticket worker)", f"{ticket}/bench/bare"),
+        "floor": Call("gunicorn floor (/health's bytes)", f"{floor_url}/health"),
         "health": Call("GET /health (ticket)", f"{ticket}/health"),
         "ready": Call("GET /ready (ticket: 6 checks)", f"{ticket}/ready"),
         "list": Call("ticket list (authenticated)", f"{ticket}/api/v1/tickets", headers=auth),
@@ -415,12 +432,60 @@ def bench_stack(args: argparse.Namespace, work: Path) -> Iterator[tuple[Stack, s
         stack.release()
 
 
+@contextmanager
+def gunicorn_floor(threads: int, work: Path) -> Iterator[tuple[str, int]]:
+    """``bench.gunicorn_floor`` under the services' gunicorn config: ``(base URL, pid)``."""
+    port = free_ports(1)[0]
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(
+        {
+            "WSGI_APP": "bench.gunicorn_floor:application",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "1",
+            "GUNICORN_THREADS": str(threads),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
+        }
+    )
+    log = open(work / "gunicorn_floor.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the gunicorn floor did not start: see {work / 'gunicorn_floor.log'}"
+                    ) from None
+                time.sleep(0.2)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
 def measure_mode(
     stack: Stack,
     mode: str,
     base_url: str | None,
     args: argparse.Namespace,
     work: Path,
+    floor: tuple[str, int] | None = None,
 ) -> dict[str, tuple[Call, Result, dict[str, float]]]:
     """Restart the services in ``mode`` and load each row.
 
@@ -440,9 +505,11 @@ def measure_mode(
         {"title": "Upload target", "description": "bench"},
         token,
     )["data"]["id"]
-    requests = calls(stack, token, user_id, ticket)
+    requests = calls(stack, token, user_id, ticket, floor[0] if floor else "")
     generate = LOAD_GENERATORS[args.load]
     trees = {name: process_tree(pid) for name, pid in stack.running().items()}
+    if floor:
+        trees["floor"] = process_tree(floor[1])
     for row in args.rows:  # warm-up: connections, caches, the first-request imports
         generate(requests[row], 1.0, args.connections, work)
     # Rows take turns in short windows, so that a change in the machine's load (other
@@ -485,13 +552,13 @@ def print_mode(mode: str, results: Mapping[str, tuple[Call, Result, dict[str, fl
         f"{'ratio':>6} {'CPU x':>6} {'errors':>6}   CPU ms/req by service (user/ticket/file)"
     )
     bare = results.get("bare")
-    floor = bare[1].rps if bare else 0.0
-    floor_cpu = sum(bare[2].values()) if bare else 0.0
+    bare_rps = bare[1].rps if bare else 0.0
+    bare_cpu = sum(bare[2].values()) if bare else 0.0
     errors = 0
     for call, result, cpu in results.values():
-        ratio = result.rps / floor if floor else float("nan")
+        ratio = result.rps / bare_rps if bare_rps else float("nan")
         used = sum(cpu.values())
-        cpu_ratio = floor_cpu / used if used else float("nan")
+        cpu_ratio = bare_cpu / used if used else float("nan")
         errors += result.errors
         split = "/".join(f"{cpu.get(spec.name, 0.0) * 1000:.2f}" for spec in SERVICES)
         print(
@@ -500,6 +567,10 @@ def print_mode(mode: str, results: Mapping[str, tuple[Call, Result, dict[str, fl
         )
         if result.error_detail:
             print(f"    errors: {result.error_detail}")
+    if "floor" in results and "health" in results:
+        floor_cpu, health_cpu = (sum(results[row][2].values()) for row in ("floor", "health"))
+        if floor_cpu:
+            print(f"  /health CPU per request: {health_cpu / floor_cpu:.2f}x the gunicorn floor's")
     return errors
 
 
@@ -565,9 +636,13 @@ def main(argv: list[str] | None = None) -> int:
         "throttle rates raised. CPU = the three services' gunicorn processes per request."
     )
     errors = 0
-    with bench_stack(args, work) as (stack, base_url):
+    with contextlib.ExitStack() as running:
+        stack, base_url = running.enter_context(bench_stack(args, work))
+        floor = None
+        if "floor" in args.rows:
+            floor = running.enter_context(gunicorn_floor(args.threads, work))
         for mode in args.db:
-            errors += print_mode(mode, measure_mode(stack, mode, base_url, args, work))
+            errors += print_mode(mode, measure_mode(stack, mode, base_url, args, work, floor))
             sys.stdout.flush()
     print(f"\nerrors: {errors}")
     return 1 if errors else 0

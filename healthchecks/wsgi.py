@@ -20,10 +20,13 @@ still has it); an incoming safe ``X-Request-ID`` is echoed, else a new one is se
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import http_date
 
@@ -66,6 +69,51 @@ def _security_headers() -> list[tuple[str, str]]:
     return headers
 
 
+# What the settings give every probe's answer, built on first use and again after a settings
+# change (``setting_changed``: tests, ``override_settings``): the static headers, and the Host
+# values already judged (at most _MAX_HOSTS of them, so a flood of made-up hosts cannot grow it).
+_settings_cache: dict[str, Any] = {}
+_MAX_HOSTS = 64
+
+
+@receiver(setting_changed)
+def _forget_settings(**kwargs: Any) -> None:
+    _settings_cache.clear()
+
+
+def _static_headers() -> list[tuple[str, str]]:
+    headers = _settings_cache.get("headers")
+    if headers is None:
+        headers = _settings_cache["headers"] = [*_HEADERS, *_security_headers()]
+    return headers
+
+
+def _host_allowed(host: str) -> bool:
+    hosts: dict[str, bool] = _settings_cache.setdefault("hosts", {})
+    allowed = hosts.get(host)
+    if allowed is None:
+        domain, _port = split_domain_port(host)
+        patterns = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not patterns:
+            patterns = [".localhost", "127.0.0.1", "[::1]"]  # Django's own DEBUG default
+        allowed = bool(domain) and validate_host(domain, patterns)
+        if len(hosts) < _MAX_HOSTS:
+            hosts[host] = allowed
+    return allowed
+
+
+_expires: tuple[int, str] = (0, "")
+
+
+def _expires_now() -> str:
+    """``http_date()`` of this second (the same value for every probe within it)."""
+    global _expires
+    second = int(time.time())
+    if _expires[0] != second:
+        _expires = (second, http_date(second))
+    return _expires[1]
+
+
 class LivenessMiddleware:
     """Answer plain ``/health`` probes before ``app`` (see the module docstring)."""
 
@@ -82,12 +130,7 @@ class LivenessMiddleware:
             or environ.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPTS
         ):
             return False
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        domain, _port = split_domain_port(host)
-        allowed = settings.ALLOWED_HOSTS
-        if settings.DEBUG and not allowed:
-            allowed = [".localhost", "127.0.0.1", "[::1]"]  # Django's own DEBUG default
-        return bool(domain) and validate_host(domain, allowed)
+        return _host_allowed(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if not self.is_probe(environ):
@@ -97,11 +140,6 @@ class LivenessMiddleware:
             request_id = generate_request_id()
         start_response(
             "200 OK",
-            [
-                *_HEADERS,
-                *_security_headers(),
-                ("Expires", http_date()),
-                (REQUEST_ID_HEADER, request_id),
-            ],
+            [*_static_headers(), ("Expires", _expires_now()), (REQUEST_ID_HEADER, request_id)],
         )
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [LIVENESS_BODY]

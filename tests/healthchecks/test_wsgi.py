@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
@@ -105,3 +106,25 @@ def test_anything_but_a_plain_probe_is_answered_by_django(
     if status is not None:
         assert answer["status"] == status
         assert answer["headers"]["Content-Type"] == content_type
+
+
+def test_a_settings_change_reaches_the_probes_headers_and_host_check(django_app, settings):
+    app = LivenessMiddleware(django_app)
+    assert request(app)["headers"]["X-Frame-Options"] == "DENY"
+    assert request(app, host="api.example.com")["status"] == 400  # Django: DisallowedHost
+
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    settings.ALLOWED_HOSTS = ["localhost", "api.example.com"]
+
+    assert request(app)["headers"]["X-Frame-Options"] == "SAMEORIGIN"
+    calls = django_app.calls
+    assert request(app, host="api.example.com")["status"] == 200
+    assert django_app.calls == calls  # now a plain probe, answered before Django
+
+
+def test_the_expires_header_is_the_current_http_date(django_app):
+    from email.utils import parsedate_to_datetime
+
+    before = time.time()
+    expires = parsedate_to_datetime(request(LivenessMiddleware(django_app))["headers"]["Expires"])
+    assert before - 1 <= expires.timestamp() <= time.time()
