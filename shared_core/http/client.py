@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import DecodeError, EmptyPoolError
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeoutError
@@ -205,7 +204,9 @@ class HTTPClient:
         # What requests' Session would redo at every call, done once: the session's headers
         # (merged under each call's own), the adapter mounted for base_url, the environment's
         # proxies and CA bundle.
-        self._headers = CaseInsensitiveDict(self._session.headers)
+        template = requests.PreparedRequest()
+        template.prepare_headers(self._session.headers)  # validated here, once
+        self._headers = template.headers
         self._adapter = self._session.get_adapter(self.base_url)
         self._send_kwargs = send_options(self._session, self.base_url)
 
@@ -368,17 +369,20 @@ class HTTPClient:
         no ``~/.netrc`` lookup (the bearer token is the only credential), no session-level
         params, auth or hooks to merge. Each step is ``PreparedRequest``'s public ``prepare_*``
         method, in ``prepare()``'s order."""
-        headers = self._headers
-        if call_headers:
-            # requests' merge: the call's headers over the session's; None removes one.
-            headers = headers.copy()
-            headers.update(call_headers)
-            for name in [name for name, value in headers.items() if value is None]:
-                del headers[name]
         prepared = requests.PreparedRequest()
         prepared.prepare_method(method)
         prepared.prepare_url(url, params)
-        prepared.prepare_headers(headers)
+        # requests' merge: the call's headers over the session's, None removes one; only the
+        # call's own are validated (the session's were, once, in __init__).
+        prepared.prepare_headers(
+            {name: value for name, value in call_headers.items() if value is not None}
+        )
+        headers = self._headers.copy()
+        for name, value in call_headers.items():
+            if value is None:
+                headers.pop(name, None)
+        headers.update(prepared.headers)
+        prepared.headers = headers
         prepared.prepare_body(data, files, json)
         if token:
             prepared.headers["Authorization"] = f"Bearer {token}"
