@@ -37,6 +37,7 @@ from accounts.exceptions import (
     UserNotFoundError,
 )
 from accounts.models import User, normalize_email
+from accounts.roles import get_with_roles
 
 # The profile fields ``create_user(profile_data=…)`` and ``update_user(data=…)`` accept; anything
 # else (email, is_staff, password, groups…) is refused, never silently applied.
@@ -195,9 +196,10 @@ def signup(
 
 
 def get_user(user_id: Any) -> User:
-    """The active user with this id; ``UserNotFoundError`` (404) otherwise."""
+    """The active user with this id, their roles read in the same query
+    (:func:`accounts.roles.get_with_roles`); ``UserNotFoundError`` (404) otherwise."""
     try:
-        return User.objects.get(pk=_parse_id(user_id))
+        return get_with_roles(User.objects.all(), pk=_parse_id(user_id))
     except User.DoesNotExist as exc:
         raise UserNotFoundError() from exc
 

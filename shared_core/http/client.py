@@ -24,11 +24,11 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import requests.auth
 from urllib3.exceptions import DecodeError, EmptyPoolError
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeoutError
@@ -72,20 +72,6 @@ logger = logging.getLogger(__name__)
 BODY_SNIPPET_CHARS = 500
 # A timeout that ends this close to the deadline is the deadline's doing, not the server's.
 _DEADLINE_SLACK = 0.02
-
-
-class _BearerAuth(requests.auth.AuthBase):
-    """``Authorization: Bearer <token>`` (nothing when the token is empty)."""
-
-    __slots__ = ("token",)
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self.token:
-            request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
 
 
 def _setting(name: str) -> Any:
@@ -215,6 +201,13 @@ class HTTPClient:
             user_agent=f"{name} (shared_core.HTTPClient; python-requests/{requests.__version__})",
             headers=headers,
         )
+        # What requests' Session would redo at every call, done once: the session's headers
+        # (merged under each call's own), the adapter mounted for base_url, the environment's
+        # proxies and CA bundle.
+        template = requests.PreparedRequest()
+        template.prepare_headers(self._session.headers)  # validated here, once
+        self._headers = template.headers
+        self._adapter = self._session.get_adapter(self.base_url)
         self._send_kwargs = send_options(self._session, self.base_url)
 
     @property
@@ -300,21 +293,7 @@ class HTTPClient:
         if request_id:
             call_headers[REQUEST_ID_HEADER] = request_id
 
-        session = self._session
-        prepared = session.prepare_request(
-            requests.Request(
-                method,
-                url,
-                params=params,
-                json=json,
-                data=data,
-                files=files,
-                headers=call_headers,
-                # Always an auth object, so requests never consults ~/.netrc (whose Basic auth
-                # would replace the bearer token).
-                auth=_BearerAuth(token),
-            )
-        )
+        prepared = self._prepare(method, url, params, data, files, json, call_headers, token)
         call = _Call(
             client=self,
             prepared=prepared,
@@ -374,6 +353,41 @@ class HTTPClient:
 
     # --- Internals ------------------------------------------------------------------------------
 
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        params: Any,
+        data: Any,
+        files: Any,
+        json: Any,
+        call_headers: Mapping[str, str | None],
+        token: str,
+    ) -> requests.PreparedRequest:
+        """The request as ``Session.prepare_request`` would build it for this client's session,
+        without its per-call work that never applies here: no cookie jar (none is ever sent),
+        no ``~/.netrc`` lookup (the bearer token is the only credential), no session-level
+        params, auth or hooks to merge. Each step is ``PreparedRequest``'s public ``prepare_*``
+        method, in ``prepare()``'s order."""
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(method)
+        prepared.prepare_url(url, params)
+        # requests' merge: the call's headers over the session's, None removes one; only the
+        # call's own are validated (the session's were, once, in __init__).
+        prepared.prepare_headers(
+            {name: value for name, value in call_headers.items() if value is not None}
+        )
+        headers = self._headers.copy()
+        for name, value in call_headers.items():
+            if value is None:
+                headers.pop(name, None)
+        headers.update(prepared.headers)
+        prepared.headers = headers
+        prepared.prepare_body(data, files, json)
+        if token:
+            prepared.headers["Authorization"] = f"Bearer {token}"
+        return prepared
+
     def backoff(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 = the first retry)."""
         return self.retry_policy.backoff(retry_number)
@@ -383,14 +397,15 @@ class HTTPClient:
         status = response.status_code
         if status == 204:
             return None
-        method, url = response.request.method or "", _safe_url(response.request.url or "")
         if not 200 <= status < 300:
+            method, url = _method_and_url(response)
             raise _http_error(
                 f"{method} {url}: expected a 2xx JSON answer, got {status}", response, method, url
             )
         content_type = response.headers.get("Content-Type", "")
         media_type = content_type.partition(";")[0].strip().lower()
         if not (media_type == "application/json" or media_type.endswith("+json")):
+            method, url = _method_and_url(response)
             raise InvalidJSONError(
                 f"{method} {url}: expected JSON, got {content_type or 'no Content-Type'}",
                 status=status,
@@ -401,6 +416,7 @@ class HTTPClient:
         try:
             return jsonlib.loads(response.content)
         except ValueError as exc:
+            method, url = _method_and_url(response)
             raise InvalidJSONError(
                 f"{method} {url}: the body is not valid JSON ({exc})",
                 status=status,
@@ -417,6 +433,11 @@ def _payload(payload: Any, kwargs: dict[str, Any]) -> Any:
             raise TypeError("pass the JSON payload once: positionally or as json=")
         return kwargs.pop("json")
     return payload
+
+
+def _method_and_url(response: requests.Response) -> tuple[str, str]:
+    """The method and the redacted URL of the request that ``response`` answers."""
+    return response.request.method or "", _safe_url(response.request.url or "")
 
 
 def _safe_url(url: str) -> str:
@@ -549,10 +570,13 @@ class _Call:
         """Send once and read the whole body, every wait bounded by the deadline."""
         # urllib3 cuts the pool wait, connect and read (headers) to the time left for the call.
         timeout = DeadlineTimeout(self.connect_timeout, self.read_timeout, self.deadline_at)
+        started = time.perf_counter()
         try:
-            response = self.client._session.send(
-                self.prepared, timeout=timeout, allow_redirects=False, **self.send_kwargs
-            )
+            # Straight to the mounted adapter: what Session.send adds (redirects, which we never
+            # follow; hooks, which no client has; the session cookie jar, which keeps nothing)
+            # does not apply to a service call.
+            response = self.client._adapter.send(self.prepared, timeout=timeout, **self.send_kwargs)
+            response.elapsed = timedelta(seconds=time.perf_counter() - started)  # as Session.send
         except requests.exceptions.SSLError as exc:
             # Certificates do not fix themselves between attempts.
             return self._fail("tls_error", ServiceConnectionError, "TLS failed", exc, True)

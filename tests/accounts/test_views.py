@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import assign_role
 from tests.accounts.conftest import PASSWORD, auth, login_token, service_auth
@@ -241,3 +244,16 @@ def test_the_introspection_quota_is_per_end_client_not_per_calling_service(api, 
     assert [introspect("198.51.100.1").status_code for _ in range(3)] == [200, 200, 429]
     assert introspect("198.51.100.2").status_code == 200
     assert introspect("not-an-address").status_code == 400
+
+
+def test_a_service_reads_a_user_and_their_roles_in_one_query(api, user):
+    assign_role(user, "agent")
+    assign_role(user, "customer")
+    user.groups.add(Group.objects.create(name="newsletter"))  # not a role: not listed
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"/api/v1/users/{user.pk}", **service_auth())
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["id"] == str(user.pk) and data["email"] == "ann@example.com"
+    assert data["roles"] == ["agent", "customer"]
+    assert len(queries) == 1, [query["sql"] for query in queries]

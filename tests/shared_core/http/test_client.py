@@ -800,3 +800,38 @@ def test_every_error_is_a_service_error():
         assert issubclass(error_class, ServiceError)
     assert issubclass(ServiceUnavailableError, ServiceHTTPError)
     assert issubclass(DeadlineExceededError, ServiceTimeoutError)
+
+
+def test_call_headers_go_over_the_client_headers_and_none_removes_one(scripted_server):
+    server = scripted_server(lambda request: reply(200, b"{}"))
+    client = make_client(server.url, headers={"X-Tenant": "blue", "X-Trace": "on"})
+    client.get("a", params={"q": "a b", "n": 2}, headers={"x-tenant": "red", "X-Trace": None})
+    client.get("b")
+    first, second = server.requests
+    assert first.headers["x-tenant"] == "red" and "x-trace" not in first.headers
+    assert first.headers["accept"] == "application/json"
+    assert first.path == "/a?q=a+b&n=2"
+    assert second.headers["x-tenant"] == "blue" and second.headers["x-trace"] == "on"
+
+
+def test_a_redirect_is_returned_not_followed(scripted_server):
+    server = scripted_server(lambda request: reply(302, b"", {"Location": "/elsewhere"}))
+    response = make_client(server.url, auth_token=TOKEN).get("a")
+    assert response.status_code == 302 and response.is_redirect
+    assert response.headers["Location"] == "/elsewhere"
+    assert [request.path for request in server.requests] == ["/a"]
+
+
+def test_the_response_is_a_complete_requests_response(scripted_server):
+    server = scripted_server(
+        lambda request: reply(200, b'{"ok": true}', {"Set-Cookie": "sessionid=user-a; Path=/"})
+    )
+    client = make_client(server.url)
+    response = client.post("a", json={"x": 1})
+    assert response.json() == {"ok": True} and response.ok
+    assert response.url == f"{server.url.rstrip('/')}/a" and response.request.method == "POST"
+    assert response.request.headers["Content-Type"] == "application/json"
+    assert response.elapsed.total_seconds() > 0
+    assert response.cookies["sessionid"] == "user-a"  # the answer's own, never kept
+    client.get("b")
+    assert "cookie" not in server.requests[1].headers
