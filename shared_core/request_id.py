@@ -76,17 +76,13 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # is_safe_request_id(), set_request_id() and reset_request_id() inlined (every request).
         incoming = request.META.get(REQUEST_ID_META_KEY)
-        if incoming and _SAFE_REQUEST_ID.fullmatch(incoming) is not None:
-            request_id = incoming
-        else:
-            request_id = generate_request_id()
+        request_id = incoming if is_safe_request_id(incoming) else generate_request_id()
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = _current_request_id.set(request_id)
+        token = set_request_id(request_id)
         try:
             response = self.get_response(request)
         finally:
-            _current_request_id.reset(token)
+            reset_request_id(token)
         response.headers[REQUEST_ID_HEADER] = request_id
         return response
