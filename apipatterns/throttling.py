@@ -200,7 +200,7 @@ def _allow(cache: Any, key: str, rate: int, now: float, window: int, window_end:
     # The suite's Redis book is shared by the aliases on one server: keyed by the full cache key
     # (their prefixes differ); a cache object's own book by the key it is given.
     book_key = cache.make_key(counter_key) if book.shared else counter_key
-    lease = book.leases.get(book_key) or book.lease(book_key, now)
+    lease = book.lease(book_key, now)
     with lease.lock:
         if lease.window != window:  # new (a lease is never carried into the next window)
             lease.window, lease.expires = window, window_end
